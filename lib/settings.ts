@@ -1,0 +1,113 @@
+/**
+ * Typed settings of a plug and a fan, with their defaults.
+ *
+ * Durations are milliseconds in code; the MQTT protocol speaks seconds.
+ *
+ * @module
+ */
+
+/** What the relay does when power comes back. */
+export type PowerOnState = "off" | "on" | "last";
+
+/** Settings of a smart plug. */
+export interface PlugSettings {
+  /** Relay state after power-up. */
+  powerOnState: PowerOnState;
+  /** Over-power limit in watts; 0 means no limit. */
+  maxPowerW: number;
+  /** How long power must stay above `maxPowerW` before the relay opens. */
+  overPowerHoldMs: number;
+  /** Shortest time between two relay changes, to protect the contacts. */
+  minSwitchIntervalMs: number;
+  /** Telemetry period. */
+  telemetryMs: number;
+  /** Mains voltage assumed when only current is measured. */
+  nominalVoltageV: number;
+  /** Amperes per ADC unit of the current channel. */
+  currentGainA: number;
+  /** Volts per ADC unit of the voltage channel. */
+  voltageGainV: number;
+  /** Phase correction between the voltage and current channels, in degrees. */
+  phaseCorrectionDeg: number;
+  /** Local time offset from UTC in minutes, for the midnight rollover of energy. */
+  tzOffsetMin: number;
+}
+
+/** Settings of an exhaust fan. */
+export interface FanSettings {
+  /** Automatic ON at or above this relative humidity. */
+  humOnPct: number;
+  /** Automatic OFF at or below this relative humidity (below `humOnPct`). */
+  humOffPct: number;
+  /** ON when humidity rises this much above its slow baseline; 0 disables. */
+  humRisePct: number;
+  /** Automatic ON at or above this temperature. */
+  tempOnC: number;
+  /** Automatic OFF at or below this temperature (below `tempOnC`). */
+  tempOffC: number;
+  /** Whether humidity drives the fan. */
+  humUsing: boolean;
+  /** Whether temperature drives the fan. */
+  tempUsing: boolean;
+  /** Whether the timer cycle runs even while the sensor is available. */
+  timeUsing: boolean;
+  /** Timer cycle: on period. */
+  timerOnMs: number;
+  /** Timer cycle: off period. */
+  timerOffMs: number;
+  /** Purge run at start-up and for each periodic check. */
+  warmMs: number;
+  /** Period of the checks while off; 0 disables them. */
+  checkPeriodMs: number;
+  /** Shortest run once started (except for safety). */
+  minOnMs: number;
+  /** Shortest rest once stopped (except for safety). */
+  minOffMs: number;
+  /** Longest continuous run before a safety stop; 0 means no limit. */
+  maxRunMs: number;
+  /** Rest enforced after a safety stop. */
+  cooldownMs: number;
+  /** Highest speed step (1 = single-speed fan). */
+  maxSpeed: number;
+  /** A reading older than this counts as missing. */
+  sensorStaleMs: number;
+  /** Telemetry period. */
+  telemetryMs: number;
+}
+
+/** Default plug settings. */
+export const DEFAULT_PLUG_SETTINGS: PlugSettings = {
+  powerOnState: "off",
+  maxPowerW: 0,
+  overPowerHoldMs: 2000,
+  minSwitchIntervalMs: 500,
+  telemetryMs: 60000,
+  nominalVoltageV: 230,
+  currentGainA: 0.01,
+  voltageGainV: 0.5,
+  phaseCorrectionDeg: 0,
+  tzOffsetMin: 0,
+};
+
+/** Default fan settings. */
+export const DEFAULT_FAN_SETTINGS: FanSettings = {
+  humOnPct: 70,
+  humOffPct: 60,
+  humRisePct: 10,
+  tempOnC: 30,
+  tempOffC: 27,
+  humUsing: true,
+  tempUsing: false,
+  timeUsing: false,
+  timerOnMs: 10 * 60000,
+  timerOffMs: 50 * 60000,
+  warmMs: 60000,
+  checkPeriodMs: 30 * 60000,
+  minOnMs: 120000,
+  minOffMs: 60000,
+  maxRunMs: 2 * 3600000,
+  cooldownMs: 10 * 60000,
+  maxSpeed: 2,
+  sensorStaleMs: 5 * 60000,
+  telemetryMs: 60000,
+};
