@@ -5,3 +5,7 @@
  */
 export * from "./lib/result.ts";
 export * from "./lib/settings.ts";
+export * from "./lib/topics.ts";
+export * from "./lib/ports.ts";
+export * from "./lib/relay.ts";
+export * from "./lib/discovery.ts";
