@@ -9,3 +9,5 @@ export * from "./lib/topics.ts";
 export * from "./lib/ports.ts";
 export * from "./lib/relay.ts";
 export * from "./lib/discovery.ts";
+export * from "./lib/energy.ts";
+export * from "./lib/history.ts";
