@@ -1,10 +1,14 @@
 /**
- * Typed settings of a plug and a fan, with their defaults.
+ * Typed settings of a plug and a fan, with their defaults, grouped by device kind.
+ * The schema of every field is in `settings_schema.ts`, validation in
+ * `settings_validate.ts`, storage in `settings_codec.ts`.
  *
  * Durations are milliseconds in code; the MQTT protocol speaks seconds.
  *
  * @module
  */
+
+import type { DeviceKind } from "./topics.ts";
 
 /** What the relay does when power comes back. */
 export type PowerOnState = "off" | "on" | "last";
@@ -111,3 +115,31 @@ export const DEFAULT_FAN_SETTINGS: FanSettings = {
   sensorStaleMs: 5 * 60000,
   telemetryMs: 60000,
 };
+
+/** Settings type of each device kind. */
+export interface SettingsByKind {
+  /** A smart plug's settings. */
+  plugs: PlugSettings;
+  /** An exhaust fan's settings. */
+  fans: FanSettings;
+}
+
+/** A field name of the settings of kind `K`. */
+export type SettingKey<K extends DeviceKind> = Extract<keyof SettingsByKind[K], string>;
+
+/**
+ * Returns a fresh copy of a device kind's default settings.
+ *
+ * @param kind `plugs` or `fans`.
+ * @returns The defaults, safe to change.
+ * @example
+ * ```ts
+ * import { defaultSettings } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultSettings("fans").humOnPct, 70);
+ * ```
+ */
+export function defaultSettings<K extends DeviceKind>(kind: K): SettingsByKind[K] {
+  const defaults = kind === "plugs" ? DEFAULT_PLUG_SETTINGS : DEFAULT_FAN_SETTINGS;
+  return Object.assign({}, defaults) as SettingsByKind[K];
+}

@@ -1,0 +1,161 @@
+/**
+ * UTF-8 in pure code: Espruino has no `TextDecoder`/`TextEncoder`, and MQTT payloads
+ * arrive as bytes. Decoding follows the WHATWG Encoding Standard (overlong forms, UTF-16
+ * surrogates and code points above U+10FFFF are invalid).
+ *
+ * @module
+ */
+
+import { err, ok, type Result } from "./result.ts";
+
+const REPLACEMENT = "\ufffd";
+
+function appendCodePoint(out: string, codePoint: number): string {
+  if (codePoint < 0x10000) return out + String.fromCharCode(codePoint);
+  const offset = codePoint - 0x10000;
+  return out + String.fromCharCode(0xd800 + (offset >> 10), 0xdc00 + (offset & 0x3ff));
+}
+
+// Returns null at the first invalid sequence unless `lossy`, which writes U+FFFD for each
+// maximal invalid subpart instead (the WHATWG rule, so it agrees with TextDecoder).
+function decodeBytes(bytes: Uint8Array, lossy: boolean): string | null {
+  let out = "";
+  let index = 0;
+  const length = bytes.length;
+  while (index < length) {
+    const lead = bytes[index] as number;
+    if (lead < 0x80) {
+      out += String.fromCharCode(lead);
+      index++;
+      continue;
+    }
+    let needed = 0;
+    let codePoint = 0;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      needed = 1;
+      codePoint = lead & 0x1f;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      needed = 2;
+      codePoint = lead & 0x0f;
+      if (lead === 0xe0) lower = 0xa0;
+      if (lead === 0xed) upper = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      needed = 3;
+      codePoint = lead & 0x07;
+      if (lead === 0xf0) lower = 0x90;
+      if (lead === 0xf4) upper = 0x8f;
+    } else {
+      if (!lossy) return null;
+      out += REPLACEMENT;
+      index++;
+      continue;
+    }
+    let consumed = 1;
+    while (consumed <= needed) {
+      const at = index + consumed;
+      const next = at < length ? bytes[at] as number : -1;
+      if (next < lower || next > upper) break;
+      codePoint = (codePoint << 6) | (next & 0x3f);
+      lower = 0x80;
+      upper = 0xbf;
+      consumed++;
+    }
+    if (consumed <= needed) {
+      if (!lossy) return null;
+      out += REPLACEMENT;
+      index += consumed;
+      continue;
+    }
+    out = appendCodePoint(out, codePoint);
+    index += consumed;
+  }
+  return out;
+}
+
+/**
+ * Decodes strict UTF-8.
+ *
+ * @param bytes The encoded bytes.
+ * @returns The text, or an error when any byte sequence is invalid.
+ * @example
+ * ```ts
+ * import { decodeUtf8 } from "./utf8.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(decodeUtf8(new Uint8Array([0x32, 0x30, 0xc2, 0xb0])), { ok: true, value: "20°" });
+ * assert.equal(decodeUtf8(new Uint8Array([0xc0, 0xaf])).ok, false);
+ * ```
+ */
+export function decodeUtf8(bytes: Uint8Array): Result<string> {
+  const text = decodeBytes(bytes, false);
+  if (text !== null) return ok(text);
+  return err("payload is not valid UTF-8");
+}
+
+/**
+ * Decodes UTF-8, writing U+FFFD for each invalid sequence (as `TextDecoder` does), for
+ * showing bad bytes in an error message.
+ *
+ * @param bytes The encoded bytes.
+ * @returns The text, never failing.
+ * @example
+ * ```ts
+ * import { decodeUtf8Lossy } from "./utf8.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(decodeUtf8Lossy(new Uint8Array([0x4f, 0xff, 0x4e])), "O\ufffdN");
+ * ```
+ */
+export function decodeUtf8Lossy(bytes: Uint8Array): string {
+  return decodeBytes(bytes, true) as string;
+}
+
+/**
+ * Encodes text as UTF-8; a lone UTF-16 surrogate becomes U+FFFD (as `TextEncoder` does).
+ *
+ * @param text The text.
+ * @returns The bytes.
+ * @example
+ * ```ts
+ * import { encodeUtf8 } from "./utf8.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(encodeUtf8("20°"), new Uint8Array([0x32, 0x30, 0xc2, 0xb0]));
+ * ```
+ */
+export function encodeUtf8(text: string): Uint8Array {
+  const bytes: number[] = [];
+  const length = text.length;
+  let index = 0;
+  while (index < length) {
+    let codePoint = text.charCodeAt(index);
+    index++;
+    if (codePoint >= 0xd800 && codePoint <= 0xdfff) {
+      const low = index < length ? text.charCodeAt(index) : 0;
+      if (codePoint <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
+        codePoint = 0x10000 + ((codePoint - 0xd800) << 10) + (low - 0xdc00);
+        index++;
+      } else {
+        codePoint = 0xfffd;
+      }
+    }
+    if (codePoint < 0x80) {
+      bytes.push(codePoint);
+    } else if (codePoint < 0x800) {
+      bytes.push(0xc0 | (codePoint >> 6), 0x80 | (codePoint & 0x3f));
+    } else if (codePoint < 0x10000) {
+      bytes.push(
+        0xe0 | (codePoint >> 12),
+        0x80 | ((codePoint >> 6) & 0x3f),
+        0x80 | (codePoint & 0x3f),
+      );
+    } else {
+      bytes.push(
+        0xf0 | (codePoint >> 18),
+        0x80 | ((codePoint >> 12) & 0x3f),
+        0x80 | ((codePoint >> 6) & 0x3f),
+        0x80 | (codePoint & 0x3f),
+      );
+    }
+  }
+  return new Uint8Array(bytes);
+}
