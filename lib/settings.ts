@@ -87,8 +87,8 @@ export const DEFAULT_PLUG_SETTINGS: PlugSettings = {
   minSwitchIntervalMs: 500,
   telemetryMs: 60000,
   nominalVoltageV: 230,
-  currentGainA: 0.01,
-  voltageGainV: 0.5,
+  currentGainA: 0.05,
+  voltageGainV: 0.8,
   phaseCorrectionDeg: 0,
   tzOffsetMin: 0,
 };

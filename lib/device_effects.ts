@@ -1,0 +1,135 @@
+/**
+ * Effects a device asks its adapter to carry out, and the publishing rules plugs and
+ * fans share: what goes out when the MQTT session comes up, what goes out on change,
+ * and what waits for the telemetry period.
+ *
+ * @module
+ */
+
+import type { DiscoveryOptions } from "./discovery.ts";
+import type { StateMessage } from "./protocol_states.ts";
+import { availabilityTopic, snapshotTopic } from "./topics.ts";
+
+/** Something a device's adapter must do. */
+export type DeviceEffect =
+  | { type: "relay"; on: boolean }
+  | { type: "fan"; speed: number }
+  | { type: "publish"; topic: string; payload: string; retain: boolean }
+  | { type: "subscribe"; filter: string }
+  | { type: "discovery"; options: DiscoveryOptions }
+  | { type: "save"; key: "settings" | "energy" | "relay"; value: string };
+
+/** Payloads last published, by topic. */
+export type PublishedStates = Record<string, string>;
+
+/**
+ * Tells whether a telemetry period has passed (safe across counter wrap-around).
+ *
+ * @param nowMs Now.
+ * @param lastMs When telemetry last went out.
+ * @param periodMs The telemetry period.
+ * @returns `true` when a full batch is due.
+ * @example
+ * ```ts
+ * import { telemetryDue } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(telemetryDue(61000, 1000, 60000), true);
+ * assert.equal(telemetryDue(60999, 1000, 60000), false);
+ * ```
+ */
+export function telemetryDue(nowMs: number, lastMs: number, periodMs: number): boolean {
+  return nowMs - lastMs >= periodMs;
+}
+
+/** The publish effects of one batch and what has now been published. */
+export interface PublishBatch {
+  /** Publish effects, the JSON snapshot last. */
+  effects: DeviceEffect[];
+  /** Payloads published so far, by topic. */
+  published: PublishedStates;
+}
+
+/**
+ * Chooses which states to publish: all of them when `everything` is set, otherwise only
+ * those whose payload changed, leaving the `measured` ones for telemetry time.
+ *
+ * @param base The device's base topic.
+ * @param messages Every state message of the device now.
+ * @param snapshot The JSON snapshot of all states now.
+ * @param published What was published before (`null`: nothing yet).
+ * @param everything Whether to publish every state (telemetry time, new session).
+ * @param measured Parameters that wait for telemetry time.
+ * @returns The publish effects and the new published record.
+ * @example
+ * ```ts
+ * import { publishBatch } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const messages = [
+ *   { param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const },
+ *   { param: "watts", topic: "plugs/p/states/watts", payload: "12", retain: true as const },
+ * ];
+ * const first = publishBatch("plugs/p", messages, "{}", null, true, ["watts"]);
+ * assert.equal(first.effects.length, 3);
+ * const again = publishBatch("plugs/p", messages, "{}", first.published, false, ["watts"]);
+ * assert.equal(again.effects.length, 0);
+ * ```
+ */
+export function publishBatch(
+  base: string,
+  messages: readonly StateMessage[],
+  snapshot: string,
+  published: PublishedStates | null,
+  everything: boolean,
+  measured: readonly string[],
+): PublishBatch {
+  const next: PublishedStates = Object.assign({}, published);
+  const effects: DeviceEffect[] = [];
+  for (const message of messages) {
+    const changed = published === null || published[message.topic] !== message.payload;
+    if (everything || (changed && measured.indexOf(message.param) < 0)) {
+      effects.push({
+        type: "publish",
+        topic: message.topic,
+        payload: message.payload,
+        retain: true,
+      });
+      next[message.topic] = message.payload;
+    }
+  }
+  if (effects.length > 0) {
+    effects.push({ type: "publish", topic: snapshotTopic(base), payload: snapshot, retain: true });
+  }
+  return { effects: effects, published: next };
+}
+
+/**
+ * The effects of a new MQTT session: availability online, discovery, the command
+ * subscription. The caller then publishes every state.
+ *
+ * @param base The device's base topic.
+ * @param commandFilter The subscription filter of the device's commands.
+ * @param discovery Home Assistant discovery options.
+ * @returns The effects, in order.
+ * @example
+ * ```ts
+ * import { sessionEffects } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const effects = sessionEffects("plugs/p", "plugs/p/commands/+", {
+ *   prefix: "", kind: "plugs", id: "p", name: "p", swVersion: "1",
+ * });
+ * assert.deepEqual(effects[0], {
+ *   type: "publish", topic: "plugs/p/availability", payload: "online", retain: true,
+ * });
+ * ```
+ */
+export function sessionEffects(
+  base: string,
+  commandFilter: string,
+  discovery: DiscoveryOptions,
+): DeviceEffect[] {
+  return [
+    { type: "publish", topic: availabilityTopic(base), payload: "online", retain: true },
+    { type: "subscribe", filter: commandFilter },
+    { type: "discovery", options: discovery },
+  ];
+}
