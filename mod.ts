@@ -28,3 +28,5 @@ export * from "./lib/fan_timer.ts";
 export * from "./lib/humidity_baseline.ts";
 export * from "./lib/device_effects.ts";
 export * from "./lib/plug_device.ts";
+export * from "./lib/fan_device.ts";
+export * from "./lib/power.ts";

@@ -7,6 +7,8 @@
  */
 
 import type { DiscoveryOptions } from "./discovery.ts";
+import { commandErrorMessage } from "./protocol.ts";
+import type { CommandError } from "./protocol.ts";
 import type { StateMessage } from "./protocol_states.ts";
 import { availabilityTopic, snapshotTopic } from "./topics.ts";
 
@@ -132,4 +134,34 @@ export function sessionEffects(
     { type: "subscribe", filter: commandFilter },
     { type: "discovery", options: discovery },
   ];
+}
+
+/**
+ * The effects of a rejected command: one message on `<base>/errors` while connected.
+ *
+ * @param base The device's base topic.
+ * @param connected Whether the MQTT session is up.
+ * @param error What was rejected and why.
+ * @returns The publish effect, or nothing while offline.
+ * @example
+ * ```ts
+ * import { rejectedCommand } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const effects = rejectedCommand("fans/f", true, { param: "speed", payload: "9", error: "too fast" });
+ * assert.equal(effects.length, 1);
+ * assert.deepEqual(rejectedCommand("fans/f", false, { param: "speed", payload: "9", error: "x" }), []);
+ * ```
+ */
+export function rejectedCommand(
+  base: string,
+  connected: boolean,
+  error: CommandError,
+): DeviceEffect[] {
+  if (!connected) return [];
+  const message = commandErrorMessage(base, {
+    param: error.param,
+    payload: error.payload,
+    error: error.error,
+  });
+  return [{ type: "publish", topic: message.topic, payload: message.payload, retain: false }];
 }

@@ -16,7 +16,7 @@
 
 import { checkPlugCommand } from "./commands.ts";
 import type { PlugCommand } from "./commands.ts";
-import { publishBatch, sessionEffects, telemetryDue } from "./device_effects.ts";
+import { publishBatch, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
 import {
   addPowerSample,
@@ -30,7 +30,7 @@ import type { EnergyState } from "./energy.ts";
 import type { NetworkInfo, SampleBurst } from "./ports.ts";
 import { calibrationFromSettings, DEFAULT_MAINS_HZ, measurePower } from "./power.ts";
 import type { PowerReading } from "./power.ts";
-import { commandErrorMessage, commandFilter, parseMessage } from "./protocol.ts";
+import { commandFilter, parseMessage } from "./protocol.ts";
 import { encodeSnapshot, plugStateMessages } from "./protocol_states.ts";
 import type { PlugStates } from "./protocol_states.ts";
 import { initialRelayState, nextRelayDeadlineMs, stepRelay } from "./relay.ts";
@@ -412,14 +412,10 @@ const rejected = (
   param: string,
   payload: string,
   error: string,
-): PlugDeviceStep => {
-  if (!state.connected) return { state: state, effects: [] };
-  const message = commandErrorMessage(state.base, { param: param, payload: payload, error: error });
-  return {
-    state: state,
-    effects: [{ type: "publish", topic: message.topic, payload: message.payload, retain: false }],
-  };
-};
+): PlugDeviceStep => ({
+  state: state,
+  effects: rejectedCommand(state.base, state.connected, { param, payload, error }),
+});
 
 /** Saves energy when due, then publishes what changed (everything at telemetry time). */
 const housekeeping = (

@@ -23,13 +23,13 @@
  * current and voltage RMS lie within 0.5 % of the analytic value and real power within
  * 1 %. The power factor always lies in [-1, 1]. Beyond that envelope:
  * - Quantisation error repeats from cycle to cycle when the samples per cycle are whole,
- *   so it does not average out: at 100 counts it alone reaches 0.5 % of the power.
+ *   so it does not average out: at 100 counts it alone reaches about 0.5 % of the power.
  * - Noise of standard deviation `s` adds a random error with a standard deviation of
  *   about `s / (rms * sqrt(n))` to an RMS over `n` samples, and of
  *   `sqrt((si / Irms)^2 + (sv / Vrms)^2) / (sqrt(n) * pf)` to the power.
  * - A fractional phase correction keeps `cos(k * PI / N) / cos(PI / N)` of the power of
  *   harmonic `k` at `N` samples per cycle (worst case): 90 % of the 3rd's and 72 % of the
- *   5th's at 20, 97 % and 93 % at 40.
+ *   5th's at 20, 98 % and 93 % at 40.
  * - Without whole cycles (a burst under one cycle, or mains off `mainsHz`), a window of
  *   `c` cycles adds a relative RMS error up to about `1 / (4 * PI * c) + 1 / (PI^2 * c^2)`
  *   and a power error up to about `(1 / (2 * PI * c) + 2 / (PI^2 * c^2))` times the
@@ -185,8 +185,7 @@ interface Sums {
 type SumRun = (from: number, to: number) => Sums;
 
 // The trapezoid: half weights at both ends, the fractional last strip split by the line
-// through the two samples around the window's end. The loops return fresh sums rather
-// than add into a shared object: V8 would otherwise deoptimize them now and then.
+// through the two samples around the window's end.
 const sumWindow = (run: SumRun, first: number, window: CycleWindow): Sums => {
   const last = first + window.whole;
   const r = window.fraction;

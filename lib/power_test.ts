@@ -12,7 +12,7 @@ import { DEFAULT_PLUG_SETTINGS } from "./settings.ts";
 import type { SampleBurst } from "./ports.ts";
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same noise on every run. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -24,7 +24,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** One channel: amplitudes (counts) and phases (degrees) of the 1st, 3rd and 5th harmonics. */
-export interface Channel {
+interface Channel {
   offset: number;
   amplitudes: [number, number, number];
   phasesDeg: [number, number, number];
@@ -33,7 +33,7 @@ export interface Channel {
 }
 
 /** A synthetic burst and what an ideal meter would read. */
-export interface Waveform {
+interface Waveform {
   sampleRateHz: number;
   mainsHz: number;
   count: number;
@@ -51,7 +51,7 @@ const CURRENT_GAIN_A = 0.01;
 const VOLTAGE_GAIN_V = 0.8;
 
 /** Samples a waveform; returns the burst and the analytic RMS values and power. */
-export function synthesize(w: Waveform): {
+function synthesize(w: Waveform): {
   burst: SampleBurst;
   expected: { currentA: number; voltageV: number; powerW: number };
 } {
@@ -93,7 +93,7 @@ export function synthesize(w: Waveform): {
   };
 }
 
-export function calibrationFor(w: Waveform): PowerCalibration {
+function calibrationFor(w: Waveform): PowerCalibration {
   return {
     currentGainA: CURRENT_GAIN_A,
     voltageGainV: VOLTAGE_GAIN_V,
@@ -104,7 +104,7 @@ export function calibrationFor(w: Waveform): PowerCalibration {
 }
 
 /** Relative errors of a reading against the analytic values. */
-export function errorsOf(
+function errorsOf(
   w: Waveform,
 ): { currentA: number; voltageV: number; powerW: number; powerOfApparent: number } {
   const s = synthesize(w);

@@ -1,0 +1,347 @@
+/**
+ * A whole exhaust fan as one pure transition: the fan controller, settings and the MQTT
+ * protocol glued together, run unchanged by the simulator and the firmware.
+ *
+ * The network the controller sees is the MQTT session: while it is down the fan runs on
+ * its sensor alone (or on the timer), as the original design's modes require.
+ * Publishing follows the plug's rule: discrete states at once, readings at telemetry time.
+ *
+ * @module
+ */
+
+import { checkFanCommand } from "./commands.ts";
+import type { FanCommand } from "./commands.ts";
+import { publishBatch, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
+import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
+import {
+  fanEventFromReading,
+  fanOutputs,
+  initialFanState,
+  nextFanDeadlineMs,
+  stepFan,
+} from "./fan.ts";
+import type { FanEvent, FanState } from "./fan_types.ts";
+import type { ClimateReading, NetworkInfo } from "./ports.ts";
+import { commandFilter, parseMessage } from "./protocol.ts";
+import { encodeSnapshot, fanStateMessages } from "./protocol_states.ts";
+import type { FanStates } from "./protocol_states.ts";
+import { decodeSettings, encodeSettings } from "./settings_codec.ts";
+import type { FanSettings } from "./settings.ts";
+import { baseTopic } from "./topics.ts";
+
+/** Parameters published only at telemetry time. */
+const MEASURED = ["temperature", "humidity", "rssi", "uptime", "ip", "ssid", "mac"];
+
+/** Everything a fan knows. */
+export interface FanDeviceState {
+  /** Topic prefix, empty or ending with `/`. */
+  prefix: string;
+  /** Device id. */
+  id: string;
+  /** `<prefix>fans/<id>`. */
+  base: string;
+  /** Current settings. */
+  settings: FanSettings;
+  /** Controller state. */
+  fan: FanState;
+  /** Wi-Fi facts. */
+  network: NetworkInfo;
+  /** When the fan booted. */
+  bootMs: number;
+  /** Whether the MQTT session is up. */
+  connected: boolean;
+  /** When the last full telemetry batch went out. */
+  lastTelemetryMs: number;
+  /** What was last published; `null` before the first batch. */
+  published: PublishedStates | null;
+  /** Firmware version announced in discovery. */
+  swVersion: string;
+}
+
+/** What a fan reacts to. Every event carries the time. */
+export type FanDeviceEvent =
+  | { type: "tick"; nowMs: number }
+  | { type: "reading"; nowMs: number; reading: ClimateReading | null }
+  | {
+    type: "message";
+    nowMs: number;
+    topic: string;
+    payload: string | Uint8Array;
+    retained: boolean;
+  }
+  | { type: "connected"; nowMs: number }
+  | { type: "disconnected"; nowMs: number }
+  | { type: "network"; nowMs: number; network: NetworkInfo };
+
+/** One fan transition's result. */
+export interface FanDeviceStep {
+  /** The new state. */
+  state: FanDeviceState;
+  /** What the adapter must do, in order. */
+  effects: DeviceEffect[];
+}
+
+/** What a fan reads from storage at boot. */
+export interface FanBoot {
+  /** Topic prefix. */
+  prefix: string;
+  /** Device id. */
+  id: string;
+  /** Boot time. */
+  nowMs: number;
+  /** Stored settings blob, or `null`. */
+  settingsText: string | null;
+  /** Wi-Fi facts at boot. */
+  network: NetworkInfo;
+  /** Firmware version announced in discovery. */
+  swVersion: string;
+}
+
+/** A boot step, with storage problems to report. */
+export interface FanBootStep extends FanDeviceStep {
+  /** Storage problems (corrupt settings); empty when all was well. */
+  problems: string[];
+}
+
+/**
+ * Boots a fan: settings from storage (defaults when missing or corrupt), then the
+ * controller's start-up purge.
+ *
+ * @param boot What storage holds, the time and the network.
+ * @returns The first state, the effects and storage problems.
+ * @example
+ * ```ts
+ * import { bootFan } from "./fan_device.ts";
+ * import assert from "node:assert/strict";
+ * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.3", mac: "5C:CF:7F:00:00:03" };
+ * const step = bootFan({ prefix: "", id: "fan1", nowMs: 0, settingsText: null, network, swVersion: "1" });
+ * assert.deepEqual(step.effects, [{ type: "fan", speed: 1 }]); // the start-up purge
+ * ```
+ */
+export function bootFan(boot: FanBoot): FanBootStep {
+  const decoded = decodeSettings("fans", boot.settingsText);
+  const problems = decoded.error !== null && boot.settingsText !== null ? [decoded.error] : [];
+  const state: FanDeviceState = {
+    prefix: boot.prefix,
+    id: boot.id,
+    base: baseTopic(boot.prefix, "fans", boot.id),
+    settings: decoded.settings,
+    fan: initialFanState(boot.nowMs),
+    network: boot.network,
+    bootMs: boot.nowMs,
+    connected: false,
+    lastTelemetryMs: boot.nowMs,
+    published: null,
+    swVersion: boot.swVersion,
+  };
+  const step = applyFan(state, { type: "boot", nowMs: boot.nowMs });
+  return { state: step.state, effects: step.effects, problems: problems };
+}
+
+/**
+ * Advances a fan by one event.
+ *
+ * @param state The fan's state.
+ * @param event What happened.
+ * @returns The new state and the effects to carry out, in order.
+ * @example
+ * ```ts
+ * import { bootFan, stepFanDevice } from "./fan_device.ts";
+ * import assert from "node:assert/strict";
+ * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.3", mac: "5C:CF:7F:00:00:03" };
+ * const booted = bootFan({ prefix: "", id: "f1", nowMs: 0, settingsText: null, network, swVersion: "1" });
+ * const step = stepFanDevice(booted.state, {
+ *   type: "message", nowMs: 1000, topic: "fans/f1/commands/power", payload: "OFF", retained: false,
+ * });
+ * assert.deepEqual(step.effects[0], { type: "fan", speed: 0 });
+ * ```
+ */
+export function stepFanDevice(state: FanDeviceState, event: FanDeviceEvent): FanDeviceStep {
+  if (event === null || typeof event !== "object" || !isFinite(event.nowMs)) {
+    return { state: state, effects: [] };
+  }
+  const nowMs = event.nowMs;
+  if (event.type === "connected") {
+    const online = applyFan(withField(state, "connected", true), {
+      type: "network",
+      nowMs,
+      up: true,
+    });
+    const effects = sessionEffects(state.base, commandFilter(state.base), {
+      prefix: state.prefix,
+      kind: "fans",
+      id: state.id,
+      name: state.id,
+      swVersion: state.swVersion,
+      maxSpeed: state.settings.maxSpeed,
+    });
+    return publish(online.state, nowMs, effects.concat(online.effects), true);
+  }
+  if (event.type === "disconnected") {
+    return applyFan(withField(state, "connected", false), { type: "network", nowMs, up: false });
+  }
+  if (event.type === "network") {
+    return { state: withField(state, "network", event.network), effects: [] };
+  }
+  if (event.type === "reading") {
+    return settle(applyFan(state, fanEventFromReading(event.reading, nowMs)), nowMs);
+  }
+  if (event.type === "tick") return settle(applyFan(state, { type: "tick", nowMs }), nowMs);
+  if (event.type === "message") return handleMessage(state, event, nowMs);
+  return { state: state, effects: [] };
+}
+
+/**
+ * The earliest time at which a tick would change something (controller timers,
+ * telemetry).
+ *
+ * @param state The fan's state.
+ * @returns A time in ms.
+ * @example
+ * ```ts
+ * import { bootFan, nextFanDeviceDeadlineMs } from "./fan_device.ts";
+ * import assert from "node:assert/strict";
+ * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.3", mac: "5C:CF:7F:00:00:03" };
+ * const booted = bootFan({ prefix: "", id: "f1", nowMs: 0, settingsText: null, network, swVersion: "1" });
+ * assert.equal(nextFanDeviceDeadlineMs(booted.state), 60000); // the purge ends
+ * ```
+ */
+export function nextFanDeviceDeadlineMs(state: FanDeviceState): number {
+  const telemetry = state.lastTelemetryMs + state.settings.telemetryMs;
+  const controller = nextFanDeadlineMs(state.fan, state.settings);
+  return controller !== null && controller < telemetry ? controller : telemetry;
+}
+
+/**
+ * The fan's states as the protocol publishes them.
+ *
+ * @param state The fan's state.
+ * @param nowMs Now (for the uptime).
+ * @returns Every published state.
+ * @example
+ * ```ts
+ * import { bootFan, fanStates } from "./fan_device.ts";
+ * import assert from "node:assert/strict";
+ * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.3", mac: "5C:CF:7F:00:00:03" };
+ * const booted = bootFan({ prefix: "", id: "f1", nowMs: 0, settingsText: null, network, swVersion: "1" });
+ * assert.equal(fanStates(booted.state, 0).reason, "purge");
+ * ```
+ */
+export function fanStates(state: FanDeviceState, nowMs: number): FanStates {
+  const outputs = fanOutputs(state.fan, state.settings);
+  return {
+    on: outputs.on,
+    speed: outputs.speed,
+    mode: outputs.mode,
+    control: outputs.control,
+    reason: outputs.reason,
+    tempC: outputs.tempC,
+    humidityPct: outputs.humidityPct,
+    settings: state.settings,
+    network: state.network,
+    uptimeMs: nowMs - state.bootMs,
+  };
+}
+
+const withField = <K extends keyof FanDeviceState>(
+  state: FanDeviceState,
+  key: K,
+  value: FanDeviceState[K],
+): FanDeviceState => {
+  const next = Object.assign({}, state);
+  next[key] = value;
+  return next;
+};
+
+const applyFan = (state: FanDeviceState, event: FanEvent): FanDeviceStep => {
+  const step = stepFan(state.fan, event, state.settings);
+  const effects: DeviceEffect[] = [];
+  for (const effect of step.effects) effects.push({ type: "fan", speed: effect.speed });
+  return { state: withField(state, "fan", step.state), effects: effects };
+};
+
+const handleMessage = (
+  state: FanDeviceState,
+  event: { topic: string; payload: string | Uint8Array; retained: boolean },
+  nowMs: number,
+): FanDeviceStep => {
+  const address = { prefix: state.prefix, kind: "fans" as const, id: state.id };
+  const parsed = parseMessage(address, event.topic, event.payload, event.retained);
+  if (parsed.type === "ignored" || (parsed.type === "command" && parsed.kind !== "fans")) {
+    return { state: state, effects: [] };
+  }
+  if (parsed.type === "error") {
+    return { state: state, effects: rejectedCommand(state.base, state.connected, parsed) };
+  }
+  const command = parsed.command as FanCommand;
+  const checked = checkFanCommand(state.settings, command);
+  if (!checked.ok) {
+    const error = { param: parsed.param, payload: parsed.payload, error: checked.error };
+    return { state: state, effects: rejectedCommand(state.base, state.connected, error) };
+  }
+  if (command.type === "power") {
+    return settle(applyFan(state, { type: "power", nowMs, command: command.action }), nowMs);
+  }
+  if (command.type === "speed") {
+    return settle(applyFan(state, { type: "speed", nowMs, speed: command.speed }), nowMs);
+  }
+  const updated = withField(state, "settings", checked.value);
+  // New thresholds take effect at once: the last valid reading is judged again by them.
+  const fan = updated.fan;
+  const again: FanEvent = fan.sensorOk && fan.humidityPct !== null && fan.tempC !== null &&
+      fan.lastReadingMs !== null
+    ? {
+      type: "reading",
+      nowMs: nowMs,
+      humidityPct: fan.humidityPct,
+      tempC: fan.tempC,
+      atMs: fan.lastReadingMs,
+    }
+    : { type: "tick", nowMs: nowMs };
+  const step = applyFan(updated, again);
+  const save: DeviceEffect = {
+    type: "save",
+    key: "settings",
+    value: encodeSettings("fans", checked.value),
+  };
+  return settle(
+    { state: step.state, effects: ([save] as DeviceEffect[]).concat(step.effects) },
+    nowMs,
+  );
+};
+
+/** Publishes what changed after a step (everything at telemetry time). */
+const settle = (step: FanDeviceStep, nowMs: number): FanDeviceStep => {
+  const everything = telemetryDue(
+    nowMs,
+    step.state.lastTelemetryMs,
+    step.state.settings.telemetryMs,
+  );
+  return publish(step.state, nowMs, step.effects, everything);
+};
+
+const publish = (
+  state: FanDeviceState,
+  nowMs: number,
+  effects: DeviceEffect[],
+  everything: boolean,
+): FanDeviceStep => {
+  if (!state.connected) {
+    return {
+      state: everything ? withField(state, "lastTelemetryMs", nowMs) : state,
+      effects: effects,
+    };
+  }
+  const states = fanStates(state, nowMs);
+  const batch = publishBatch(
+    state.base,
+    fanStateMessages(state.base, states),
+    encodeSnapshot("fans", states),
+    state.published,
+    everything,
+    MEASURED,
+  );
+  const next = withField(state, "published", batch.published);
+  if (everything) next.lastTelemetryMs = nowMs;
+  return { state: next, effects: effects.concat(batch.effects) };
+};
