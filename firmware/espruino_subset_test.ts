@@ -13,6 +13,7 @@ Deno.test("accepts the constructs Espruino 2v29 runs", () => {
     const o = { a: 1, f() { return 2; }, get g() { return 3; } };
     try { JSON.parse("x"); } catch { t = ""; }
     const r = /ab+c/gi;
+    const r2 = /^(on|off)$/.test("on") && /^[a-z0-9_-]+$/.test("a") && /^\\d*\\.[?{]$/.test("");
     function later() { return early(); }
     function early() { return 1; }
     later();
@@ -51,6 +52,11 @@ Deno.test("reports each construct Espruino 2v29 lacks", () => {
     ["x = Number.EPSILON;", "missing built-in Number.EPSILON"],
     ["class E extends Error {}", "class extending Error (instanceof breaks)"],
     ["class C { #p = 1; }", "private class member (#name)"],
+    ["class C { p; }", "class field without an initializer"],
+    ["x = /^ab?c$/;", "RegExp ? quantifier (unsupported)"],
+    ["x = /^[a-z]{1,3}$/;", "RegExp {m,n} quantifier (unsupported)"],
+    ["x = /^a(bc)+$/;", "RegExp quantified group (unsupported)"],
+    ["x = /^(?:a)$/;", "RegExp (? group syntax (unsupported)"],
     ["x = /a/s;", "RegExp flags /s"],
     [
       "early(); function early() {}",

@@ -8,7 +8,16 @@
 
 import { err, ok, type Result } from "./result.ts";
 
-const DECIMAL_PATTERN = /^-?[0-9]+(\.[0-9]+)?$/;
+// Espruino's RegExp engine has no `?` quantifier and no quantified groups, so the shape
+// `-?[0-9]+(\.[0-9]+)?` is checked piece by piece.
+const DIGITS_PATTERN = /^[0-9]+$/;
+const isPlainDecimal = (text: string): boolean => {
+  const unsigned = text.charAt(0) === "-" ? text.slice(1) : text;
+  const dot = unsigned.indexOf(".");
+  if (dot < 0) return DIGITS_PATTERN.test(unsigned);
+  return DIGITS_PATTERN.test(unsigned.slice(0, dot)) &&
+    DIGITS_PATTERN.test(unsigned.slice(dot + 1));
+};
 // Longer texts are never a sensible setting; the cap also bounds the work on a tiny device.
 const MAX_DECIMAL_LENGTH = 40;
 const MAX_DECIMALS = 20;
@@ -31,7 +40,7 @@ const EXACT_INTEGER_LIMIT = 9007199254740992;
  */
 export function parseDecimal(text: string): Result<number> {
   if (typeof text !== "string") return err("expected a plain decimal number, got no text");
-  if (text.length > MAX_DECIMAL_LENGTH || !DECIMAL_PATTERN.test(text)) {
+  if (text.length > MAX_DECIMAL_LENGTH || !isPlainDecimal(text)) {
     return err("expected a plain decimal number, got " + quoteText(text));
   }
   const value = parseFloat(text);

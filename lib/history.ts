@@ -70,15 +70,17 @@ export const DEFAULT_HISTORY_OPTIONS: SeriesHistoryOptions = { slots: 120, slotM
  * ```
  */
 export class SeriesHistory {
+  // Fields are `declare`d and set in the constructor: Espruino cannot parse a class
+  // field without an initializer, which is what a plain declaration compiles to.
   /** Number of slots kept. */
-  readonly slots: number;
+  declare readonly slots: number;
   /** Length of one slot in ms. */
-  readonly slotMs: number;
-  private readonly sums: Float64Array;
-  private readonly counts: Uint32Array;
+  declare readonly slotMs: number;
+  private declare readonly sums: Float64Array;
+  private declare readonly counts: Uint32Array;
   // Absolute slot number held at each ring position; NaN when the position is unused.
-  private readonly slotIds: Float64Array;
-  private newestSlot: number;
+  private declare readonly slotIds: Float64Array;
+  private declare newestSlot: number;
 
   /**
    * Allocates all memory once. Invalid sizes fall back to {@link DEFAULT_HISTORY_OPTIONS};

@@ -42,7 +42,8 @@ const checkProtocolNumber = (spec: SettingSpec, value: number, shown: string): R
 };
 
 // Lower-case letters of a short ASCII word, or "" for anything else.
-const asciiWord = (text: string): string => /^[A-Za-z]{1,16}$/.test(text) ? text.toLowerCase() : "";
+const asciiWord = (text: string): string =>
+  text.length <= 16 && /^[A-Za-z]+$/.test(text) ? text.toLowerCase() : "";
 
 const wireChoices = (values: readonly string[]): string => {
   const upper = values.map((value) => value.toUpperCase());

@@ -36,7 +36,7 @@ import { encodeUtf8 } from "./utf8.ts";
 export const SETTINGS_FORMAT_VERSION = 1;
 
 const MAGIC = "housegrid-settings";
-const VERSION_PATTERN = /^[0-9]{1,6}$/;
+const VERSION_PATTERN = /^[0-9]+$/;
 
 /** Settings read back from storage. */
 export interface DecodedSettings<S> {
@@ -115,7 +115,9 @@ export function decodeSettings<K extends DeviceKind>(
   }
   if (fields.length < 4) return fail(defaults, "stored settings are truncated");
   const version = fields[1] as string;
-  if (!VERSION_PATTERN.test(version)) return fail(defaults, "stored settings are corrupted");
+  if (version.length > 6 || !VERSION_PATTERN.test(version)) {
+    return fail(defaults, "stored settings are corrupted");
+  }
   if (parseInt(version, 10) !== SETTINGS_FORMAT_VERSION) {
     return fail(
       defaults,

@@ -7,7 +7,8 @@
 /** The two device kinds housegrid knows. */
 export type DeviceKind = "plugs" | "fans";
 
-const DEVICE_ID_PATTERN = /^[a-z0-9_-]{1,32}$/;
+// No `{1,32}`: Espruino's RegExp engine lacks counted quantifiers.
+const DEVICE_ID_PATTERN = /^[a-z0-9_-]+$/;
 
 /**
  * Tells whether a device id is valid: 1 to 32 of `a-z`, `0-9`, `_`, `-`.
@@ -23,7 +24,7 @@ const DEVICE_ID_PATTERN = /^[a-z0-9_-]{1,32}$/;
  * ```
  */
 export function isValidDeviceId(id: string): boolean {
-  return DEVICE_ID_PATTERN.test(id);
+  return id.length <= 32 && DEVICE_ID_PATTERN.test(id);
 }
 
 /**
