@@ -68,7 +68,11 @@ const stepHysteresis = (
   event: FanEvent,
 ): { state: HysteresisState; effects: Array<{ type: "fan"; speed: number }> } => {
   if (event.type !== "reading") return { state: { on: state.on, nowMs: event.nowMs }, effects: [] };
-  const on = event.humidityPct >= 70 ? true : event.humidityPct <= 60 ? false : state.on;
+  const on = event.humidityPct >= SETTINGS.humOnPct
+    ? true
+    : event.humidityPct <= SETTINGS.humOffPct
+    ? false
+    : state.on;
   return {
     state: { on, nowMs: event.nowMs },
     effects: on === state.on ? [] : [{ type: "fan", speed: on ? 2 : 0 }],
@@ -108,7 +112,7 @@ const SAMPLES = parseBathroomCsv(Deno.readTextFileSync(BATHROOM_CSV_URL));
 const SHOWERS = findShowers(SAMPLES);
 
 Deno.bench({
-  name: "replay 3 months of recorded 10-minute humidity (rise 10 + 70/60)",
+  name: "replay 3 months of recorded 10-minute humidity (the defaults: rise 10 + 80/70)",
   group: "fan: recorded bathroom replay",
   baseline: true,
   fn: () => {

@@ -269,7 +269,7 @@ export function checkPlugCommand(
  *   error: "speed must be between 0 and 2, got 3",
  * });
  * const lowered = checkFanCommand(DEFAULT_FAN_SETTINGS, { type: "set", key: "humOnPct", value: 50 });
- * assert.deepEqual(lowered, { ok: false, error: "hum_on must be above hum_off (60 %RH), got 50" });
+ * assert.deepEqual(lowered, { ok: false, error: "hum_on must be above hum_off (70 %RH), got 50" });
  * ```
  */
 export function checkFanCommand(settings: FanSettings, command: FanCommand): Result<FanSettings> {

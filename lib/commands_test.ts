@@ -162,7 +162,11 @@ Deno.test("checkFanCommand bounds speed by maxSpeed and applies settings with th
     error: "speed must be between 0 and 2, got 3",
   });
   assert.deepEqual(
-    checkFanCommand(DEFAULT_FAN_SETTINGS, { type: "set", key: "humOffPct", value: 70 }),
+    checkFanCommand(Object.assign({}, DEFAULT_FAN_SETTINGS, { humOnPct: 70, humOffPct: 60 }), {
+      type: "set",
+      key: "humOffPct",
+      value: 70,
+    }),
     { ok: false, error: "hum_off must be below hum_on (70 %RH), got 70" },
   );
   assert.deepEqual(checkPlugCommand(DEFAULT_PLUG_SETTINGS, { type: "power", action: "on" }), {

@@ -189,7 +189,7 @@ const applyEvent = (draft: FanState, event: FanEvent, settings: FanSettings): bo
  * const settings = DEFAULT_FAN_SETTINGS;
  * let step = stepFan(initialFanState(0), { type: "boot", nowMs: 0 }, settings);
  * assert.deepEqual(step.effects, [{ type: "fan", speed: 1 }]); // start-up purge
- * step = stepFan(step.state, { type: "reading", nowMs: 1000, humidityPct: 80, tempC: 21 }, settings);
+ * step = stepFan(step.state, { type: "reading", nowMs: 1000, humidityPct: 90, tempC: 21 }, settings);
  * assert.deepEqual(step.effects, [{ type: "fan", speed: 2 }]);
  * assert.equal(step.state.reason, "humidity");
  * ```

@@ -107,7 +107,13 @@ Deno.test("without a sensor the timer cycle runs from boot", () => {
 });
 
 Deno.test("minOnMs holds a run, minOffMs holds a rest", () => {
-  const settings = withSettings({ minOnMs: 5 * MIN, minOffMs: 3 * MIN, humRisePct: 0 });
+  const settings = withSettings({
+    minOnMs: 5 * MIN,
+    minOffMs: 3 * MIN,
+    humRisePct: 0,
+    humOnPct: 70,
+    humOffPct: 60,
+  });
   const fan = booted(settings).feed(10 * MIN, 50);
   fan.send({ type: "reading", nowMs: 10 * MIN, humidityPct: 80, tempC: 21 });
   assert.equal(fan.out.reason, "humidity");

@@ -74,7 +74,8 @@ Deno.test("a humid boot switches straight to high speed", () => {
 });
 
 Deno.test("humidity hysteresis: on at humOnPct, hold between, off at humOffPct", () => {
-  const fan = booted(withSettings({ humRisePct: 0 })).feed(10 * MIN, 50);
+  const fan = booted(withSettings({ humRisePct: 0, humOnPct: 70, humOffPct: 60 }))
+    .feed(10 * MIN, 50);
   fan.feed(11 * MIN, 69.9, 21);
   assert.equal(fan.out.on, false);
   fan.feed(12 * MIN, 70);
@@ -103,7 +104,7 @@ Deno.test("temperature hysteresis drives the fan when tempUsing", () => {
 });
 
 Deno.test("off only when every used reading is at or below its off value", () => {
-  const settings = withSettings({ tempUsing: true });
+  const settings = withSettings({ tempUsing: true, humOnPct: 70, humOffPct: 60 });
   const fan = booted(settings).feed(10 * MIN, 75, 31);
   assert.equal(fan.out.reason, "humidity");
   fan.feed(20 * MIN, 55, 31);
@@ -113,7 +114,7 @@ Deno.test("off only when every used reading is at or below its off value", () =>
 });
 
 Deno.test("rise criterion: on when humidity climbs humRisePct above the baseline", () => {
-  const fan = booted(DEFAULT_FAN_SETTINGS, 45).feed(6 * HOUR, 45);
+  const fan = booted(withSettings({ humOnPct: 70, humOffPct: 60 }), 45).feed(6 * HOUR, 45);
   fan.feed(6 * HOUR + 10 * MIN, 45); // past any check run
   assert.equal(fan.out.on, false);
   fan.feed(6 * HOUR + 11 * MIN, 56); // below humOnPct 70, but 11 above the baseline
@@ -125,13 +126,15 @@ Deno.test("rise criterion: on when humidity climbs humRisePct above the baseline
 });
 
 Deno.test("rise criterion: humRisePct 0 disables it", () => {
-  const fan = booted(withSettings({ humRisePct: 0 }), 45).feed(6 * HOUR, 45);
+  const settings = withSettings({ humRisePct: 0, humOnPct: 70, humOffPct: 60 });
+  const fan = booted(settings, 45).feed(6 * HOUR, 45);
   fan.feed(6 * HOUR + 10 * MIN, 45).feed(6 * HOUR + 11 * MIN, 65);
   assert.equal(fan.out.reason === "humidity", false);
 });
 
 Deno.test("the baseline barely follows a long shower run", () => {
-  const fan = booted(DEFAULT_FAN_SETTINGS, 45).feed(6 * HOUR, 45).feed(7 * HOUR, 80);
+  const settings = withSettings({ humOnPct: 70, humOffPct: 60 });
+  const fan = booted(settings, 45).feed(6 * HOUR, 45).feed(7 * HOUR, 80);
   assert.equal(fan.out.reason, "humidity");
   const baselinePct = fan.out.baselinePct ?? NaN;
   assert.ok(baselinePct > 45 && baselinePct < 48.5, `baseline ${baselinePct}`);

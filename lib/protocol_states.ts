@@ -257,7 +257,7 @@ export function fanStateMessages(base: string, states: FanStates): StateMessage[
  * assert.equal(snapshot.power, "OFF");
  * assert.equal(snapshot.humidity, 55);
  * assert.equal(snapshot.temperature, null);
- * assert.equal(snapshot.hum_on, 70);
+ * assert.equal(snapshot.hum_on, 80);
  * ```
  */
 export function encodeSnapshot<K extends DeviceKind>(kind: K, states: StatesByKind[K]): string {

@@ -190,7 +190,7 @@ const fanSpecs = (): SettingSpec<keyof FanSettings>[] =>
  *   min: 1,
  *   max: 100,
  *   decimals: 1,
- *   defaultValue: 70,
+ *   defaultValue: 80,
  * });
  * assert.equal(settingSpecs("fans").find((spec) => spec.name === "timer_on")?.scale, 1000);
  * ```

@@ -79,9 +79,9 @@ const ruleProblem = (
  * ```ts
  * import { repairSettings } from "./settings_validate.ts";
  * import assert from "node:assert/strict";
- * const repaired = repairSettings("fans", { humOnPct: 80, humOffPct: 150, colour: "red" });
- * assert.equal(repaired.settings.humOnPct, 80);
- * assert.equal(repaired.settings.humOffPct, 60);
+ * const repaired = repairSettings("fans", { humOnPct: 85, humOffPct: 150, colour: "red" });
+ * assert.equal(repaired.settings.humOnPct, 85);
+ * assert.equal(repaired.settings.humOffPct, 70);
  * assert.deepEqual(repaired.problems, ["hum_off must be between 0 and 99 %RH, got 150"]);
  * assert.deepEqual(repaired.unknownKeys, ["colour"]);
  * ```
@@ -141,7 +141,7 @@ export function repairSettings<K extends DeviceKind>(
  * import { validateSettings } from "./settings_validate.ts";
  * import assert from "node:assert/strict";
  * const result = validateSettings("fans", { humOnPct: 50 });
- * assert.deepEqual(result, { ok: false, error: "hum_off must be below hum_on (50 %RH), got 60" });
+ * assert.deepEqual(result, { ok: false, error: "hum_off must be below hum_on (50 %RH), got 70" });
  * ```
  */
 export function validateSettings<K extends DeviceKind>(
@@ -205,11 +205,11 @@ export function validateFanSettings(partial: unknown): Result<FanSettings> {
  * import { applySettingChange } from "./settings_validate.ts";
  * import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
  * import assert from "node:assert/strict";
- * const changed = applySettingChange("fans", DEFAULT_FAN_SETTINGS, "humOnPct", 80);
- * assert.equal(changed.ok && changed.value.humOnPct, 80);
- * assert.deepEqual(applySettingChange("fans", DEFAULT_FAN_SETTINGS, "humOffPct", 75), {
+ * const changed = applySettingChange("fans", DEFAULT_FAN_SETTINGS, "humOnPct", 90);
+ * assert.equal(changed.ok && changed.value.humOnPct, 90);
+ * assert.deepEqual(applySettingChange("fans", DEFAULT_FAN_SETTINGS, "humOffPct", 85), {
  *   ok: false,
- *   error: "hum_off must be below hum_on (70 %RH), got 75",
+ *   error: "hum_off must be below hum_on (80 %RH), got 85",
  * });
  * ```
  */

@@ -85,7 +85,8 @@ Deno.test("repairSettings turns anything into valid settings", () => {
 });
 
 Deno.test("applySettingChange checks the value and the rules it touches", () => {
-  assert.deepEqual(applySettingChange("fans", DEFAULT_FAN_SETTINGS, "humOnPct", 55), {
+  const humid = Object.assign({}, DEFAULT_FAN_SETTINGS, { humOnPct: 70, humOffPct: 60 });
+  assert.deepEqual(applySettingChange("fans", humid, "humOnPct", 55), {
     ok: false,
     error: "hum_on must be above hum_off (60 %RH), got 55",
   });
