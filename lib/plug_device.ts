@@ -345,8 +345,9 @@ const measure = (
   const calibration = calibrationFromSettings(state.settings, mainsHz ?? DEFAULT_MAINS_HZ);
   const measured = measurePower(burst, calibration);
   if (!measured.ok) return { state: state, effects: [] };
-  const reading = measured.value;
-  // Power flowing back (noise around zero on an open relay) counts as no consumption.
+  // No current flows through open contacts: what the ADC sees then is noise, not a load.
+  const reading = state.relay.on ? measured.value : openRelayReading(measured.value);
+  // Power flowing back counts as no consumption.
   const consumedW = reading.powerW > 0 ? reading.powerW : 0;
   const energy = addPowerSample(state.energy, consumedW, nowMs, {
     tzOffsetMin: state.settings.tzOffsetMin,
@@ -356,6 +357,15 @@ const measure = (
   const step = applyRelay(next, { type: "power", powerW: reading.powerW, nowMs: nowMs }, []);
   return housekeeping(step.state, nowMs, step.effects);
 };
+
+const openRelayReading = (reading: PowerReading): PowerReading => ({
+  currentA: 0,
+  voltageV: reading.voltageV,
+  powerW: 0,
+  apparentVA: 0,
+  powerFactor: 0,
+  estimated: reading.estimated,
+});
 
 const handleMessage = (
   state: PlugDeviceState,

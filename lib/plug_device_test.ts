@@ -299,3 +299,14 @@ Deno.test("property: arbitrary bytes on any topic never throw", () => {
     { numRuns: 500 },
   );
 });
+
+Deno.test("an open relay reads no load and counts no energy, whatever the ADC noise says", () => {
+  const { state } = run(boot().state, [
+    { type: "burst", nowMs: 1000, burst: burst(500) },
+    { type: "burst", nowMs: 2000, burst: burst(500) },
+  ]);
+  assert.equal(state.reading?.powerW, 0);
+  assert.equal(state.reading?.currentA, 0);
+  assert.ok(Math.abs((state.reading?.voltageV ?? 0) - 230) < 2);
+  assert.equal(energyTotals(state.energy).totalWh, 0);
+});

@@ -1,0 +1,179 @@
+/**
+ * `deno task sim`: the simulator's entry point.
+ *
+ * @module
+ */
+
+import { type BrokerAccount, type BrokerHandle, startBroker } from "./broker.ts";
+import { parseCommandLine, type RunOptions } from "./cli.ts";
+import { startRealtime, VirtualClock } from "./clock.ts";
+import {
+  DEFAULT_FLEET,
+  type DeviceSpec,
+  fleetFromCounts,
+  listenForKnobs,
+  parseFleetFile,
+  startFleet,
+} from "./fleet.ts";
+import { serveStatus } from "./status_page.ts";
+
+/** A running simulator. */
+export interface Simulator {
+  /** The broker URL devices use. */
+  readonly brokerUrl: string;
+  /** The web server's URL. */
+  readonly webUrl: string;
+  /** Stops everything. */
+  stop(): Promise<void>;
+}
+
+async function chooseDevices(options: RunOptions): Promise<DeviceSpec[]> {
+  if (options.fleetFile !== null) {
+    const parsed = parseFleetFile(await Deno.readTextFile(options.fleetFile));
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.value;
+  }
+  if (options.plugs !== null || options.fans !== null) {
+    return fleetFromCounts(options.plugs ?? 0, options.fans ?? 0, options.idOffset);
+  }
+  return DEFAULT_FLEET;
+}
+
+function randomPassword(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(12)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
+/**
+ * Starts broker (unless external), fleet, knob listener, web server and the clock.
+ *
+ * @param options Parsed command line.
+ * @returns The running simulator.
+ */
+export async function startSimulator(options: RunOptions): Promise<Simulator> {
+  const devices = await chooseDevices(options);
+  const passwords = new Map<string, string>();
+  let controller: { username: string; password: string } | undefined;
+  let broker: BrokerHandle | null = null;
+  let brokerUrl = options.brokerUrl;
+  if (brokerUrl === null) {
+    const accounts: BrokerAccount[] = [];
+    if (options.secure) {
+      controller = { username: "controller", password: randomPassword() };
+      accounts.push({ role: "controller", ...controller });
+      for (const device of devices) {
+        const password = randomPassword();
+        passwords.set(device.id, password);
+        accounts.push({
+          role: "device",
+          username: device.id,
+          password,
+          kind: device.kind,
+          id: device.id,
+        });
+      }
+      await Deno.mkdir(options.dataDir, { recursive: true });
+      const file = `${options.dataDir}/credentials.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({ controller, devices: Object.fromEntries(passwords) }, null, 2),
+        {
+          mode: 0o600,
+        },
+      );
+    }
+    broker = await startBroker({
+      host: options.host,
+      port: options.mqttPort,
+      fallbackToFreePort: true,
+      auth: options.secure ? { accounts, prefix: options.prefix } : undefined,
+    });
+    brokerUrl = broker.url;
+  } else if (options.brokerUsername !== null) {
+    controller = { username: options.brokerUsername, password: options.brokerPassword ?? "" };
+  }
+  const clock = new VirtualClock({ startMs: Date.now() });
+  const fleet = startFleet({
+    devices,
+    clock,
+    prefix: options.prefix,
+    dataDir: options.dataDir,
+    seed: options.seed,
+    brokerUrl,
+    credentials: (id) => {
+      const password = passwords.get(id);
+      if (password !== undefined) return { username: id, password };
+      return options.brokerUsername === null
+        ? undefined
+        : { username: options.brokerUsername, password: options.brokerPassword ?? "" };
+    },
+  });
+  const knobs = await listenForKnobs(fleet, brokerUrl, options.prefix, controller);
+  const realtime = startRealtime(clock, options.speed);
+  const web = serveStatus(fleet, options.host, options.webPort);
+  return {
+    brokerUrl,
+    webUrl: web.url,
+    async stop() {
+      realtime.stop();
+      await knobs.close();
+      await fleet.stop();
+      await web.shutdown();
+      await broker?.stop();
+    },
+  };
+}
+
+function tryLines(brokerUrl: string, prefix: string, secure: boolean): string {
+  const { hostname, port } = new URL(brokerUrl);
+  const auth = secure ? " -u controller -P <see credentials.json>" : "";
+  const at = `-h ${hostname} -p ${port}${auth}`;
+  return [
+    `  mosquitto_sub ${at} -v -t '${prefix}#'`,
+    `  mosquitto_pub ${at} -t '${prefix}plugs/plug1/commands/power' -m TOGGLE`,
+    `  mosquitto_pub ${at} -t '${prefix}sim/plug1/load' -m kettle`,
+    `  mosquitto_pub ${at} -t '${prefix}sim/fan1/shower' -m 600`,
+    `  mosquitto_pub ${at} -t '${prefix}fans/fan1/commands/hum_on' -m 75`,
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  const request = parseCommandLine(Deno.args);
+  if (request.command === "help") {
+    console.log(request.text);
+    Deno.exit(0);
+  }
+  if (request.command === "error") {
+    console.error(`housegrid sim: ${request.message}`);
+    Deno.exit(2);
+  }
+  if (request.command === "scenario") {
+    const { runScenarioCommand } = await import("./scenario_cli.ts");
+    Deno.exit(await runScenarioCommand(request));
+  }
+  if (request.command === "run") {
+    try {
+      const sim = await startSimulator(request);
+      console.log(`housegrid simulator running (virtual time x${request.speed})`);
+      console.log(
+        `  broker: ${sim.brokerUrl}${request.brokerUrl === null ? " (in-process aedes)" : ""}`,
+      );
+      console.log(`  web:    ${sim.webUrl}`);
+      console.log(`  data:   ${request.dataDir}`);
+      console.log(`Try:\n${tryLines(sim.brokerUrl, request.prefix, request.secure)}`);
+      const stop = async () => {
+        console.log("stopping...");
+        await sim.stop();
+        Deno.exit(0);
+      };
+      Deno.addSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+    } catch (error) {
+      console.error(`housegrid sim: ${error instanceof Error ? error.message : error}`);
+      Deno.exit(1);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * A simulated device's MQTT connection: the real mqtt.js client against any broker, or an
+ * in-memory link for scenarios that run faster than any network could.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import mqtt from "mqtt";
+
+/** What a link tells its device. */
+export interface LinkHandlers {
+  /** The session is up (first connection or a reconnection). */
+  onConnect(): void;
+  /** The session is down. */
+  onClose(): void;
+  /** A message arrived. */
+  onMessage(topic: string, payload: Uint8Array, retained: boolean): void;
+}
+
+/** The MQTT connection port of a simulated device. */
+export interface MqttLink {
+  /** Connects (and keeps reconnecting) with a last will of `offline` on `willTopic`. */
+  open(willTopic: string, handlers: LinkHandlers): void;
+  /** Publishes a message (QoS 1 when retained, 0 otherwise). */
+  publish(topic: string, payload: string, retain: boolean): void;
+  /** Subscribes to a topic filter. */
+  subscribe(filter: string): void;
+  /** Loses the connection abruptly (the broker sends the last will); no reconnection. */
+  drop(): void;
+  /** Closes cleanly after publishing `offline` on the will topic. */
+  close(): Promise<void>;
+}
+
+/** Where and how to connect. */
+export interface MqttLinkOptions {
+  /** Broker URL, e.g. `mqtt://127.0.0.1:1883`. */
+  url: string;
+  /** Client id. */
+  clientId: string;
+  /** Username, if the broker wants one. */
+  username?: string;
+  /** Password, if the broker wants one. */
+  password?: string;
+  /** Wall-clock ms between reconnection attempts (default 1000). */
+  reconnectPeriodMs?: number;
+}
+
+/**
+ * Creates a link over mqtt.js.
+ *
+ * @param options Broker URL, client id and credentials.
+ * @returns The link; nothing connects until `open`.
+ * @example
+ * ```ts
+ * import { mqttJsLink } from "./mqtt_link.ts";
+ * import assert from "node:assert/strict";
+ * const link = mqttJsLink({ url: "mqtt://127.0.0.1:1", clientId: "x" });
+ * assert.equal(typeof link.open, "function");
+ * ```
+ */
+export function mqttJsLink(options: MqttLinkOptions): MqttLink {
+  let client: mqtt.MqttClient | null = null;
+  let willTopic = "";
+  return {
+    open(topic, handlers) {
+      willTopic = topic;
+      const opened = mqtt.connect(options.url, {
+        clientId: options.clientId,
+        username: options.username,
+        password: options.password,
+        clean: true,
+        keepalive: 30,
+        reconnectPeriod: options.reconnectPeriodMs ?? 1000,
+        connectTimeout: 5000,
+        will: { topic, payload: Buffer.from("offline"), qos: 1, retain: true },
+      });
+      client = opened;
+      opened.on("connect", () => handlers.onConnect());
+      opened.on("close", () => {
+        if (client === opened) handlers.onClose();
+      });
+      opened.on("message", (messageTopic, payload, packet) => {
+        handlers.onMessage(messageTopic, payload, packet.retain === true);
+      });
+      // Connection errors are retried by mqtt.js; the device learns of them through close.
+      opened.on("error", () => {});
+    },
+    publish(topic, payload, retain) {
+      if (client !== null && client.connected) {
+        client.publish(topic, payload, { qos: retain ? 1 : 0, retain });
+      }
+    },
+    subscribe(filter) {
+      if (client !== null) client.subscribe(filter, { qos: 1 });
+    },
+    drop() {
+      const dropped = client;
+      client = null;
+      if (dropped === null) return;
+      dropped.stream?.destroy();
+      dropped.end(true);
+    },
+    async close() {
+      const closing = client;
+      client = null;
+      if (closing === null) return;
+      if (closing.connected) {
+        await closing.publishAsync(willTopic, "offline", { qos: 1, retain: true }).catch(() => {});
+      }
+      await closing.endAsync(true).catch(() => {});
+    },
+  };
+}
+
+/** A message published through a {@linkcode MemoryLink}. */
+export interface RecordedMessage {
+  /** Topic. */
+  topic: string;
+  /** Payload text. */
+  payload: string;
+  /** Retain flag. */
+  retain: boolean;
+}
+
+/** An in-memory link: always connected, records what is published, can inject messages. */
+export interface MemoryLink extends MqttLink {
+  /** Everything published, in order. */
+  readonly published: RecordedMessage[];
+  /** Filters subscribed to. */
+  readonly subscriptions: string[];
+  /** Delivers a message to the device as a broker would. */
+  inject(topic: string, payload: string, retained: boolean): void;
+}
+
+/**
+ * Creates an in-memory link for scenarios and fast tests.
+ *
+ * @returns A link that connects at once.
+ * @example
+ * ```ts
+ * import { memoryLink } from "./mqtt_link.ts";
+ * import assert from "node:assert/strict";
+ * const link = memoryLink();
+ * let up = false;
+ * link.open("d/availability", { onConnect: () => (up = true), onClose() {}, onMessage() {} });
+ * link.publish("d/states/power", "ON", true);
+ * assert.equal(up, true);
+ * assert.deepEqual(link.published, [{ topic: "d/states/power", payload: "ON", retain: true }]);
+ * ```
+ */
+export function memoryLink(): MemoryLink {
+  const published: RecordedMessage[] = [];
+  const subscriptions: string[] = [];
+  let handlers: LinkHandlers | null = null;
+  const encoder = new TextEncoder();
+  return {
+    published,
+    subscriptions,
+    open(_willTopic, linkHandlers) {
+      handlers = linkHandlers;
+      linkHandlers.onConnect();
+    },
+    publish(topic, payload, retain) {
+      if (handlers !== null) published.push({ topic, payload, retain });
+    },
+    subscribe(filter) {
+      subscriptions.push(filter);
+    },
+    inject(topic, payload, retained) {
+      handlers?.onMessage(topic, encoder.encode(payload), retained);
+    },
+    drop() {
+      const was = handlers;
+      handlers = null;
+      was?.onClose();
+    },
+    close() {
+      handlers = null;
+      return Promise.resolve();
+    },
+  };
+}
