@@ -30,3 +30,5 @@ export * from "./lib/device_effects.ts";
 export * from "./lib/plug_device.ts";
 export * from "./lib/fan_device.ts";
 export * from "./lib/power.ts";
+export * from "./lib/mqtt_codec.ts";
+export * from "./lib/mqtt_session.ts";

@@ -8,12 +8,19 @@
 
 import { err, ok, type Result } from "./result.ts";
 
-const REPLACEMENT = "\ufffd";
+// Text is built as the body of a JSON string literal and parsed at the end: on Espruino,
+// String.fromCharCode keeps only the low 8 bits, but JSON.parse of `\uXXXX` escapes gives
+// the right string on every runtime.
+const REPLACEMENT = "\\ufffd";
+const HEX = "0123456789abcdef";
 
-function appendCodePoint(out: string, codePoint: number): string {
-  if (codePoint < 0x10000) return out + String.fromCharCode(codePoint);
-  const offset = codePoint - 0x10000;
-  return out + String.fromCharCode(0xd800 + (offset >> 10), 0xdc00 + (offset & 0x3ff));
+function escapeCodePoint(codePoint: number): string {
+  if (codePoint >= 0x10000) {
+    const offset = codePoint - 0x10000;
+    return escapeCodePoint(0xd800 + (offset >> 10)) + escapeCodePoint(0xdc00 + (offset & 0x3ff));
+  }
+  return "\\u" + HEX.charAt((codePoint >> 12) & 15) + HEX.charAt((codePoint >> 8) & 15) +
+    HEX.charAt((codePoint >> 4) & 15) + HEX.charAt(codePoint & 15);
 }
 
 // Returns null at the first invalid sequence unless `lossy`, which writes U+FFFD for each
@@ -25,7 +32,8 @@ function decodeBytes(bytes: Uint8Array, lossy: boolean): string | null {
   while (index < length) {
     const lead = bytes[index] as number;
     if (lead < 0x80) {
-      out += String.fromCharCode(lead);
+      const plain = lead >= 0x20 && lead !== 0x22 && lead !== 0x5c;
+      out += plain ? String.fromCharCode(lead) : escapeCodePoint(lead);
       index++;
       continue;
     }
@@ -68,10 +76,10 @@ function decodeBytes(bytes: Uint8Array, lossy: boolean): string | null {
       index += consumed;
       continue;
     }
-    out = appendCodePoint(out, codePoint);
+    out += escapeCodePoint(codePoint);
     index += consumed;
   }
-  return out;
+  return JSON.parse('"' + out + '"') as string;
 }
 
 /**
