@@ -106,7 +106,7 @@ Deno.test("property: slots and means match a model of all samples (clock may ste
         assert.equal(w.startMs, first * slotMs);
         assert.equal(w.values.length, slots);
         assert.equal(w.means.length, slots);
-        const expected = [];
+        const expected: number[] = [];
         for (let i = 0; i < slots; i++) {
           const xs = bySlot.get(first + i);
           expected.push(xs ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);

@@ -431,7 +431,7 @@ Deno.test("property: power above the limit for the hold time leaves the relay of
         if (event.type !== "power") continue;
         const above = settings.maxPowerW > 0 && event.powerW > settings.maxPowerW;
         aboveSinceMs = above && state.on ? aboveSinceMs ?? event.nowMs : null;
-        const heldMs = aboveSinceMs === null ? -1 : event.nowMs - aboveSinceMs;
+        const heldMs: number = aboveSinceMs === null ? -1 : event.nowMs - aboveSinceMs;
         assert.ok(
           heldMs < settings.overPowerHoldMs,
           "still on after the hold time above the limit",
