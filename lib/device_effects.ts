@@ -104,6 +104,67 @@ export function publishBatch(
   return { effects: effects, published: next };
 }
 
+/** What publishing needs to know of a device's state. */
+export interface PublishingState {
+  /** The device's base topic. */
+  base: string;
+  /** Whether the MQTT session is up. */
+  connected: boolean;
+  /** What was last published; `null` before the first batch. */
+  published: PublishedStates | null;
+  /** When the last full telemetry batch went out. */
+  lastTelemetryMs: number;
+}
+
+/**
+ * Publishes a device's states after a step: what changed, or everything at telemetry
+ * time; offline, only the telemetry clock moves on.
+ *
+ * @param state The device's state.
+ * @param nowMs Now.
+ * @param effects The step's effects so far.
+ * @param everything Whether to publish every state.
+ * @param encode The device's state messages and JSON snapshot now.
+ * @param measured Parameters that wait for telemetry time.
+ * @returns The new state and all effects.
+ * @example
+ * ```ts
+ * import { publishStep } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const state = { base: "plugs/p", connected: true, published: null, lastTelemetryMs: 0 };
+ * const encode = () => ({
+ *   messages: [{ param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const }],
+ *   snapshot: '{"power":"ON"}',
+ * });
+ * const step = publishStep(state, 60000, [], true, encode, []);
+ * assert.equal(step.effects.length, 2);
+ * assert.equal(step.state.lastTelemetryMs, 60000);
+ * ```
+ */
+export function publishStep<S extends PublishingState>(
+  state: S,
+  nowMs: number,
+  effects: DeviceEffect[],
+  everything: boolean,
+  encode: (state: S) => { messages: StateMessage[]; snapshot: string },
+  measured: readonly string[],
+): { state: S; effects: DeviceEffect[] } {
+  const next: S = Object.assign({}, state);
+  if (everything) next.lastTelemetryMs = nowMs;
+  if (!state.connected) return { state: everything ? next : state, effects: effects };
+  const encoded = encode(state);
+  const batch = publishBatch(
+    state.base,
+    encoded.messages,
+    encoded.snapshot,
+    state.published,
+    everything,
+    measured,
+  );
+  next.published = batch.published;
+  return { state: next, effects: effects.concat(batch.effects) };
+}
+
 /**
  * The effects of a new MQTT session: availability online, discovery, the command
  * subscription. The caller then publishes every state.

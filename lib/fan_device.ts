@@ -11,7 +11,7 @@
 
 import { checkFanCommand } from "./commands.ts";
 import type { FanCommand } from "./commands.ts";
-import { publishBatch, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
+import { publishStep, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
 import {
   fanEventFromReading,
@@ -325,23 +325,11 @@ const publish = (
   nowMs: number,
   effects: DeviceEffect[],
   everything: boolean,
-): FanDeviceStep => {
-  if (!state.connected) {
+): FanDeviceStep =>
+  publishStep(state, nowMs, effects, everything, (current) => {
+    const states = fanStates(current, nowMs);
     return {
-      state: everything ? withField(state, "lastTelemetryMs", nowMs) : state,
-      effects: effects,
+      messages: fanStateMessages(current.base, states),
+      snapshot: encodeSnapshot("fans", states),
     };
-  }
-  const states = fanStates(state, nowMs);
-  const batch = publishBatch(
-    state.base,
-    fanStateMessages(state.base, states),
-    encodeSnapshot("fans", states),
-    state.published,
-    everything,
-    MEASURED,
-  );
-  const next = withField(state, "published", batch.published);
-  if (everything) next.lastTelemetryMs = nowMs;
-  return { state: next, effects: effects.concat(batch.effects) };
-};
+  }, MEASURED);

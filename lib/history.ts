@@ -76,11 +76,11 @@ export class SeriesHistory {
   declare readonly slots: number;
   /** Length of one slot in ms. */
   declare readonly slotMs: number;
-  private declare readonly sums: Float64Array;
-  private declare readonly counts: Uint32Array;
+  declare private readonly sums: Float64Array;
+  declare private readonly counts: Uint32Array;
   // Absolute slot number held at each ring position; NaN when the position is unused.
-  private declare readonly slotIds: Float64Array;
-  private declare newestSlot: number;
+  declare private readonly slotIds: Float64Array;
+  declare private newestSlot: number;
 
   /**
    * Allocates all memory once. Invalid sizes fall back to {@link DEFAULT_HISTORY_OPTIONS};

@@ -16,7 +16,7 @@
 
 import { checkPlugCommand } from "./commands.ts";
 import type { PlugCommand } from "./commands.ts";
-import { publishBatch, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
+import { publishStep, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
 import {
   addPowerSample,
@@ -448,21 +448,11 @@ const publish = (
   nowMs: number,
   effects: DeviceEffect[],
   everything: boolean,
-): PlugDeviceStep => {
-  if (!state.connected) {
-    const next = everything ? Object.assign({}, state, { lastTelemetryMs: nowMs }) : state;
-    return { state: next, effects: effects };
-  }
-  const states = plugStates(state, nowMs);
-  const batch = publishBatch(
-    state.base,
-    plugStateMessages(state.base, states),
-    encodeSnapshot("plugs", states),
-    state.published,
-    everything,
-    MEASURED,
-  );
-  const next = Object.assign({}, state, { published: batch.published });
-  if (everything) next.lastTelemetryMs = nowMs;
-  return { state: next, effects: effects.concat(batch.effects) };
-};
+): PlugDeviceStep =>
+  publishStep(state, nowMs, effects, everything, (current) => {
+    const states = plugStates(current, nowMs);
+    return {
+      messages: plugStateMessages(current.base, states),
+      snapshot: encodeSnapshot("plugs", states),
+    };
+  }, MEASURED);
