@@ -12,13 +12,20 @@
  *   salted PBKDF2-SHA256 hashes ({@linkcode hashPassword}) and checked in constant time; an
  *   unknown username costs the same work as a wrong password.
  * - A `device` account (`kind`, `id`) may publish only under its own base
- *   `<prefix><kind>/<id>/...` and under `homeassistant/...` (discovery), and subscribe only
+ *   `<prefix><kind>/<id>/...` and its own discovery `homeassistant/<component>/<id>/<object>/config`
+ *   (so it cannot overwrite another device's discovery), and subscribe only
  *   inside its own base and its simulator knobs `<prefix>sim/<id>/...`.
  * - A `controller` account may publish commands to any device (`<prefix><kind>/<id>/commands/...`)
  *   and simulator knobs (`<prefix>sim/...`), and subscribe to anything.
  * - Everything else is refused: a refused publish is dropped (and, as aedes does, the client is
  *   disconnected), a refused subscription is answered with a failure code. Wills are checked
  *   like publishes when they are sent.
+ * - `deno task sim --secure` makes a `controller` account and one device account per device
+ *   (username = device id), with fresh random passwords at every start, written to
+ *   `<data>/credentials.json` (mode 0600); devices and the knob listener log in with them.
+ * - Limits: plain MQTT over TCP sends passwords in clear, so keep the broker on 127.0.0.1 (the
+ *   default) or put TLS in front of it. Discovery is keyed by id only, so a plug and a fan must
+ *   not share an id.
  *
  * @module
  */
@@ -196,13 +203,18 @@ const levelsMatchPrefix = (filter: string, prefixLevels: string[]): boolean => {
  * const plug = { role: "device", username: "p1", kind: "plugs", id: "p1" } as const;
  * assert.equal(canPublish(plug, "plugs/p1/states/power", ""), true);
  * assert.equal(canPublish(plug, "plugs/p2/commands/power", ""), false);
+ * assert.equal(canPublish(plug, "homeassistant/switch/p1/power/config", ""), true);
+ * assert.equal(canPublish(plug, "homeassistant/switch/p2/power/config", ""), false);
  * ```
  */
 export function canPublish(account: BrokerAccount, topic: string, prefix: string): boolean {
   if (topic.includes("+") || topic.includes("#")) return false;
   if (account.role === "device") {
     const base = prefix + account.kind + "/" + account.id + "/";
-    return topic.startsWith(base) || topic.startsWith("homeassistant/");
+    if (topic.startsWith(base)) return true;
+    // Discovery only for itself: homeassistant/<component>/<own id>/<object>/config.
+    const levels = topic.split("/");
+    return levels.length === 5 && levels[0] === "homeassistant" && levels[2] === account.id;
   }
   if (topic.startsWith(prefix + "sim/")) return true;
   if (!topic.startsWith(prefix)) return false;

@@ -7,13 +7,15 @@
 
 import { parseArgs } from "node:util";
 
-/** Options of `deno task sim` (the fleet) */
+/** Options of `deno task sim` (the fleet). */
 export interface RunOptions {
+  /** Marks a fleet run. */
   command: "run";
   /** External broker URL, or `null` for the in-process aedes broker. */
   brokerUrl: string | null;
-  /** Username and password for an external broker. */
+  /** Username for an external broker (`--username`), or `null`. */
   brokerUsername: string | null;
+  /** Password for an external broker (`--password`), or `null`. */
   brokerPassword: string | null;
   /** Port of the in-process broker (a free one if taken). */
   mqttPort: number;
@@ -31,9 +33,11 @@ export interface RunOptions {
   seed: number;
   /** Fleet file (JSON), or `null` for flags/defaults. */
   fleetFile: string | null;
-  /** Device counts and id offsets chosen by flags (override the default fleet). */
+  /** Number of plugs (`--plugs`); with `fans`, overrides the default fleet. `null` if unset. */
   plugs: number | null;
+  /** Number of fans (`--fans`); with `plugs`, overrides the default fleet. `null` if unset. */
   fans: number | null;
+  /** Added to every device number, so split fleets get disjoint ids (`--id-offset`). */
   idOffset: number;
   /** Require per-device credentials and the ACL on the in-process broker. */
   secure: boolean;
@@ -43,6 +47,7 @@ export interface RunOptions {
 
 /** Options of `deno task sim scenario <name>`. */
 export interface ScenarioOptions {
+  /** Marks a scenario run. */
   command: "scenario";
   /** Scenario name. */
   name: string;
@@ -107,6 +112,32 @@ Options:
 
 const SCENARIOS = ["bathroom-day", "toilet-day", "kettle", "fridge", "overload"];
 
+const RUN_OPTIONS = {
+  broker: { type: "string" },
+  username: { type: "string" },
+  password: { type: "string" },
+  "mqtt-port": { type: "string", default: "1883" },
+  "web-port": { type: "string", default: "8080" },
+  host: { type: "string", default: "127.0.0.1" },
+  speed: { type: "string", default: "1" },
+  data: { type: "string", default: "./.housegrid" },
+  prefix: { type: "string", default: "" },
+  seed: { type: "string", default: "1" },
+  fleet: { type: "string" },
+  plugs: { type: "string" },
+  fans: { type: "string" },
+  "id-offset": { type: "string", default: "0" },
+  secure: { type: "boolean", default: false },
+  firmware: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+const SCENARIO_OPTIONS = {
+  out: { type: "string", default: "./out" },
+  seed: { type: "string", default: "1" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
 /**
  * Parses the simulator's command line.
  *
@@ -118,16 +149,45 @@ const SCENARIOS = ["bathroom-day", "toilet-day", "kettle", "fridge", "overload"]
  * import assert from "node:assert/strict";
  * const request = parseCommandLine(["--speed", "60"]);
  * assert.equal(request.command === "run" && request.speed, 60);
- * assert.equal(parseCommandLine(["--sped", "60"]).command, "error");
+ * assert.deepEqual(parseCommandLine(["--sped", "60"]), {
+ *   command: "error",
+ *   message: "unknown option --sped; did you mean --speed? (try --help)",
+ * });
  * ```
  */
 export function parseCommandLine(args: string[]): CliRequest {
+  const scenario = args[0] === "scenario";
   try {
-    if (args[0] === "scenario") return parseScenario(args.slice(1));
-    return parseRun(args);
+    return scenario ? parseScenario(args.slice(1)) : parseRun(args);
   } catch (error) {
-    return { command: "error", message: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    if (unknown === null) return { command: "error", message };
+    // node:util's own wording suggests `--` for positionals, which misleads here.
+    const option = unknown[1]!;
+    const known = Object.keys(scenario ? SCENARIO_OPTIONS : RUN_OPTIONS);
+    const typed = option.replace(/^-+/, "");
+    const near = known.find((name) => editDistance(typed, name) <= (typed.length >= 3 ? 2 : 0));
+    const hint = near === undefined ? "" : `; did you mean --${near}?`;
+    return {
+      command: "error",
+      message: `unknown option ${option}${hint} (try ${scenario ? "scenario " : ""}--help)`,
+    };
   }
+}
+
+/** Levenshtein distance, for "did you mean" hints on mistyped options. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function parseRun(args: string[]): CliRequest {
@@ -135,25 +195,7 @@ function parseRun(args: string[]): CliRequest {
     args,
     strict: true,
     allowPositionals: true,
-    options: {
-      broker: { type: "string" },
-      username: { type: "string" },
-      password: { type: "string" },
-      "mqtt-port": { type: "string", default: "1883" },
-      "web-port": { type: "string", default: "8080" },
-      host: { type: "string", default: "127.0.0.1" },
-      speed: { type: "string", default: "1" },
-      data: { type: "string", default: "./.housegrid" },
-      prefix: { type: "string", default: "" },
-      seed: { type: "string", default: "1" },
-      fleet: { type: "string" },
-      plugs: { type: "string" },
-      fans: { type: "string" },
-      "id-offset": { type: "string", default: "0" },
-      secure: { type: "boolean", default: false },
-      firmware: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
+    options: RUN_OPTIONS,
   });
   if (values.help) return { command: "help", text: RUN_HELP };
   if (positionals.length > 0) {
@@ -162,6 +204,12 @@ function parseRun(args: string[]): CliRequest {
   const brokerUrl = values.broker ?? null;
   if (brokerUrl !== null && !/^(mqtts?|wss?|tcp):\/\/[^/\s]+/.test(brokerUrl)) {
     throw new Error(`--broker must look like mqtt://host:port, got "${brokerUrl}"`);
+  }
+  if (values.secure && brokerUrl !== null) {
+    throw new Error(
+      "--secure sets up credentials on the in-process broker; for an external broker " +
+        "give its --username and --password instead",
+    );
   }
   const prefix = values.prefix;
   if (prefix !== "" && !/^[A-Za-z0-9_\-/]*\/$/.test(prefix)) {
@@ -193,11 +241,7 @@ function parseScenario(args: string[]): CliRequest {
     args,
     strict: true,
     allowPositionals: true,
-    options: {
-      out: { type: "string", default: "./out" },
-      seed: { type: "string", default: "1" },
-      help: { type: "boolean", short: "h", default: false },
-    },
+    options: SCENARIO_OPTIONS,
   });
   if (values.help) return { command: "help", text: SCENARIO_HELP };
   const name = positionals[0];

@@ -11,11 +11,12 @@ import {
   DEFAULT_FLEET,
   type DeviceSpec,
   fleetFromCounts,
+  type KnobListener,
   listenForKnobs,
   parseFleetFile,
   startFleet,
 } from "./fleet.ts";
-import { serveStatus } from "./status_page.ts";
+import { serveStatus, type WebServer } from "./status_page.ts";
 
 /** A running simulator. */
 export interface Simulator {
@@ -80,10 +81,10 @@ export async function startSimulator(options: RunOptions): Promise<Simulator> {
       await Deno.writeTextFile(
         file,
         JSON.stringify({ controller, devices: Object.fromEntries(passwords) }, null, 2),
-        {
-          mode: 0o600,
-        },
+        { mode: 0o600 },
       );
+      // `mode` only applies when the file is created; an older file keeps its permissions.
+      if (Deno.build.os !== "windows") await Deno.chmod(file, 0o600);
     }
     broker = await startBroker({
       host: options.host,
@@ -111,9 +112,34 @@ export async function startSimulator(options: RunOptions): Promise<Simulator> {
         : { username: options.brokerUsername, password: options.brokerPassword ?? "" };
     },
   });
-  const knobs = await listenForKnobs(fleet, brokerUrl, options.prefix, controller);
+  // Whatever started is stopped again when a later part fails, so a caller that catches
+  // the error is not left with a broker or devices running.
+  const undo: Array<() => Promise<void>> = [() => fleet.stop()];
+  if (broker !== null) undo.push(() => broker.stop());
+  const rollBack = async (): Promise<void> => {
+    for (const step of undo) await step().catch(() => {});
+  };
+  let knobs: KnobListener;
+  try {
+    knobs = await listenForKnobs(fleet, brokerUrl, options.prefix, controller);
+  } catch (error) {
+    await rollBack();
+    throw new Error(`cannot reach the broker at ${brokerUrl}: ${messageOf(error)}`);
+  }
+  undo.unshift(() => knobs.close());
+  let web: WebServer;
+  try {
+    web = serveStatus(fleet, options.host, options.webPort);
+  } catch (error) {
+    await rollBack();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `web port ${options.webPort} is in use: choose another with --web-port N (0 picks a free one)`,
+      );
+    }
+    throw error;
+  }
   const realtime = startRealtime(clock, options.speed);
-  const web = serveStatus(fleet, options.host, options.webPort);
   return {
     brokerUrl,
     webUrl: web.url,
@@ -126,6 +152,9 @@ export async function startSimulator(options: RunOptions): Promise<Simulator> {
     },
   };
 }
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 function tryLines(brokerUrl: string, prefix: string, secure: boolean): string {
   const { hostname, port } = new URL(brokerUrl);
@@ -155,24 +184,40 @@ if (import.meta.main) {
     Deno.exit(await runScenarioCommand(request));
   }
   if (request.command === "run") {
+    // Signals are handled before anything is printed: a script that waits for the banner
+    // and then stops the simulator must get a clean stop, not a killed process.
+    let starting: Promise<Simulator> | null = null;
+    let stopping = false;
+    const stop = async (): Promise<void> => {
+      if (stopping) Deno.exit(130); // a second Ctrl-C: do not wait for a clean stop
+      stopping = true;
+      console.log("stopping...");
+      try {
+        await (await starting)?.stop();
+      } catch {
+        // A failed start already reported itself and exits with 1.
+        return;
+      }
+      Deno.exit(0);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
     try {
-      const sim = await startSimulator(request);
+      starting = startSimulator(request);
+      const sim = await starting;
+      if (stopping) await new Promise(() => {}); // stop() exits once the start has finished
       console.log(`housegrid simulator running (virtual time x${request.speed})`);
-      console.log(
-        `  broker: ${sim.brokerUrl}${request.brokerUrl === null ? " (in-process aedes)" : ""}`,
-      );
+      const port = Number(new URL(sim.brokerUrl).port);
+      const fellBack = request.mqttPort !== 0 && port !== request.mqttPort;
+      const where = request.brokerUrl !== null
+        ? ""
+        : ` (in-process aedes${fellBack ? `; port ${request.mqttPort} was in use` : ""})`;
+      console.log(`  broker: ${sim.brokerUrl}${where}`);
       console.log(`  web:    ${sim.webUrl}`);
       console.log(`  data:   ${request.dataDir}`);
       console.log(`Try:\n${tryLines(sim.brokerUrl, request.prefix, request.secure)}`);
-      const stop = async () => {
-        console.log("stopping...");
-        await sim.stop();
-        Deno.exit(0);
-      };
-      Deno.addSignalListener("SIGINT", stop);
-      Deno.addSignalListener("SIGTERM", stop);
     } catch (error) {
-      console.error(`housegrid sim: ${error instanceof Error ? error.message : error}`);
+      console.error(`housegrid sim: ${messageOf(error)}`);
       Deno.exit(1);
     }
   }
