@@ -190,7 +190,14 @@ export function bootPlug(boot: PlugBoot): PlugBootStep {
   };
   const lastOn = boot.relayText === "ON";
   const step = applyRelay(state, { type: "boot", nowMs: boot.nowMs, lastOn: lastOn }, []);
-  return { state: step.state, effects: step.effects, problems: problems };
+  const effects = step.effects.slice();
+  // applyRelay saves changes from the initial open relay only. A relay that stays open after
+  // it was closed before the boot (power_on_state OFF) must be saved too, or a later LAST
+  // would close it again.
+  if (!step.state.relay.on && boot.relayText !== null && boot.relayText !== "OFF") {
+    effects.push({ type: "save", key: "relay", value: "OFF" });
+  }
+  return { state: step.state, effects: effects, problems: problems };
 }
 
 /**

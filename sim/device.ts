@@ -80,6 +80,7 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
   #connected = false;
   #state: S | null = null;
   #deadlineTimer: TimerId | null = null;
+  #powerBackTimer: TimerId | null = null;
   #timers: TimerId[] = [];
   #listeners: Array<() => void> = [];
 
@@ -163,12 +164,24 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
   /** Hardware reaction to losing power (outputs fall to off). */
   protected abstract onPowerOff(): void;
 
-  /** Shuts down cleanly: `offline` published, connection closed. */
+  /** Hardware reaction to a clean shutdown, while still powered (save what a cut would lose). */
+  protected onCleanStop(): void {}
+
+  /** Shuts down cleanly: `offline` published, connection closed, no pending power-up. */
   async stop(): Promise<void> {
+    this.#cancelPowerBack();
+    if (this.powered) this.onCleanStop();
     const link = this.#link;
     this.#link = null;
+    // The link is closed below (with `offline`), so powerOff must not drop it abruptly.
+    this.#connected = false;
     this.powerOff();
     if (link !== null) await link.close();
+  }
+
+  #cancelPowerBack(): void {
+    if (this.#powerBackTimer !== null) this.clock.clearTimer(this.#powerBackTimer);
+    this.#powerBackTimer = null;
   }
 
   /**
@@ -180,6 +193,8 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
   knob(name: string, payload: string): string | null {
     const word = payload.trim().toUpperCase();
     if (name === "reboot") {
+      // A device without power cannot reboot; rebooting must not end a power cut early.
+      if (!this.powered) return "the device has no power";
       this.powerOff();
       this.start();
       return null;
@@ -188,7 +203,12 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
       const seconds = payload.trim() === "" ? 10 : Number(payload);
       if (!(seconds >= 0 && seconds <= 86400)) return "power_cut takes 0..86400 seconds";
       this.powerOff();
-      this.clock.setTimer(() => this.start(), seconds * 1000);
+      // During a cut the latest knob says when power comes back (0: now), not the first.
+      this.#cancelPowerBack();
+      this.#powerBackTimer = this.clock.setTimer(() => {
+        this.#powerBackTimer = null;
+        this.start();
+      }, seconds * 1000);
       return null;
     }
     if (name === "wifi") {
@@ -207,6 +227,38 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== listener);
     };
+  }
+
+  /**
+   * Feeds a command through the pure device as a non-retained `<base>/commands/<param>`
+   * message (the web page's way in, so that page and controllers share one command path).
+   *
+   * @returns The device's rejection text (what it publishes on `<base>/errors`), or `null`.
+   */
+  command(param: string, payload: string): string | null {
+    const state = this.#state;
+    if (state === null) return "the device has no power";
+    const event: LinkEvent = {
+      type: "message",
+      nowMs: this.clock.nowMs(),
+      topic: `${this.base}/commands/${param}`,
+      payload: new TextEncoder().encode(payload),
+      retained: false,
+    };
+    // A device publishes a rejection only while connected: probe as if it were (pure, the
+    // probe's effects are dropped) so the page hears why even while MQTT is down.
+    const probe = this.stepDevice(Object.assign({}, state, { connected: true }), event);
+    for (const effect of probe.effects) {
+      if (effect.type === "publish" && effect.topic === `${this.base}/errors`) {
+        try {
+          return String(JSON.parse(effect.payload).error);
+        } catch {
+          return effect.payload;
+        }
+      }
+    }
+    this.dispatch(event);
+    return null;
   }
 
   /** Feeds an event to the pure device and carries out its effects. */

@@ -18,10 +18,10 @@ import {
 import { SeriesHistory } from "../lib/history.ts";
 import type { ClimateReading, NetworkInfo } from "../lib/ports.ts";
 import type { TimerId } from "./clock.ts";
+import { readFirmware } from "./firmware_record.ts";
 import {
   type DeviceStepResult,
   type LinkEvent,
-  SIM_VERSION,
   SimDevice,
   type SimDeviceOptions,
 } from "./device.ts";
@@ -85,7 +85,7 @@ export class SimFan extends SimDevice<FanDeviceState, FanDeviceEvent> {
       nowMs,
       settingsText: this.store.read("settings"),
       network,
-      swVersion: SIM_VERSION,
+      swVersion: readFirmware(this.store).version,
     });
   }
 

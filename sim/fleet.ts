@@ -165,6 +165,8 @@ export interface FleetOptions {
   credentials?: (id: string) => { username: string; password: string } | undefined;
   /** Keep a publish trace per device. */
   trace?: boolean;
+  /** Wall-clock ms between MQTT reconnection attempts (default 1000; tests use less). */
+  reconnectPeriodMs?: number;
 }
 
 /** A running fleet. */
@@ -220,6 +222,7 @@ export function startFleet(options: FleetOptions): Fleet {
         clientId: `housegrid-${spec.kind}-${spec.id}`,
         username: credentials?.username,
         password: credentials?.password,
+        reconnectPeriodMs: options.reconnectPeriodMs,
       });
     const common = {
       id: spec.id,
@@ -289,11 +292,18 @@ export async function listenForKnobs(
     password: credentials?.password,
     reconnectPeriod: 1000,
   });
+  // Answers go out at once, not after the broker's delayed ACK of the last one (Nagle).
+  const noDelay = () =>
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+  noDelay();
+  client.on("connect", noDelay);
   const knobPrefix = `${prefix}sim/`;
   client.on("message", (topic, payload, packet) => {
     if (packet.retain || !topic.startsWith(knobPrefix)) return;
     const [id, name, extra] = topic.slice(knobPrefix.length).split("/");
     if (id === undefined || name === undefined || extra !== undefined || name === "errors") return;
+    // Another process of a split fleet runs that device: leave it to that one.
+    if (!fleet.devices.has(id)) return;
     const error = fleet.knob(id, name, new TextDecoder().decode(payload));
     if (error !== null) {
       client.publish(`${knobPrefix}${id}/errors`, JSON.stringify({ knob: name, error }));

@@ -16,7 +16,7 @@ import {
   parseFleetFile,
   startFleet,
 } from "./fleet.ts";
-import { serveStatus, type WebServer } from "./status_page.ts";
+import { serveWeb, type WebServer } from "./web_server.ts";
 
 /** A running simulator. */
 export interface Simulator {
@@ -129,7 +129,13 @@ export async function startSimulator(options: RunOptions): Promise<Simulator> {
   undo.unshift(() => knobs.close());
   let web: WebServer;
   try {
-    web = serveStatus(fleet, options.host, options.webPort);
+    web = serveWeb({
+      fleet,
+      clock,
+      host: options.host,
+      port: options.webPort,
+      dataDir: options.dataDir,
+    });
   } catch (error) {
     await rollBack();
     if (error instanceof Deno.errors.AddrInUse) {

@@ -6,6 +6,7 @@
  */
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
+import { snapshotEnergy } from "../lib/energy.ts";
 import { SeriesHistory } from "../lib/history.ts";
 import type { NetworkInfo } from "../lib/ports.ts";
 import {
@@ -17,10 +18,10 @@ import {
   stepPlug,
 } from "../lib/plug_device.ts";
 import type { TimerId } from "./clock.ts";
+import { readFirmware } from "./firmware_record.ts";
 import {
   type DeviceStepResult,
   type LinkEvent,
-  SIM_VERSION,
   SimDevice,
   type SimDeviceOptions,
 } from "./device.ts";
@@ -89,7 +90,7 @@ export class SimPlug extends SimDevice<PlugDeviceState, PlugDeviceEvent> {
       energyText: this.store.read("energy"),
       relayText: this.store.read("relay"),
       network,
-      swVersion: SIM_VERSION,
+      swVersion: readFirmware(this.store).version,
     });
   }
 
@@ -128,6 +129,12 @@ export class SimPlug extends SimDevice<PlugDeviceState, PlugDeviceEvent> {
 
   protected onPowerOff(): void {
     this.relayOn = false;
+  }
+
+  /** A clean shutdown keeps the energy counted since the last periodic save. */
+  protected override onCleanStop(): void {
+    const state = this.state;
+    if (state !== null) this.store.write("energy", snapshotEnergy(state.energy));
   }
 
   hardwareKnob(name: string, payload: string): string | null {

@@ -1,0 +1,352 @@
+/**
+ * The JSON API behind a device's web page (`/devices/<id>/...`, see web/API.md): routing,
+ * login and CSRF checks, request validation, and the answers. The device itself is a
+ * port the adapter implements (the simulator now, the Espruino firmware later); every
+ * change goes through the device's MQTT command path, after the whole request has been
+ * checked, so a refused request changes nothing.
+ *
+ * Three routes are handed back to the adapter once access is checked: the page itself
+ * (a file), the WebSocket upgrade, and the firmware update (whose checks need a parser
+ * and SHA-256).
+ *
+ * @module
+ */
+
+import {
+  checkNewPassword,
+  createAccount,
+  decodeAccount,
+  encodeAccount,
+  verifyPassword,
+} from "./web_account.ts";
+import {
+  closeSession,
+  csrfMatches,
+  findSession,
+  loginGate,
+  openSession,
+  recordLoginFailure,
+  touchSession,
+} from "./web_auth.ts";
+import type { WebAuthState, WebSession } from "./web_auth.ts";
+import { checkWifiRequest, fanCommands, relayCommands } from "./web_forms.ts";
+import { deviceStateView } from "./web_device.ts";
+import type { WebDevicePort, WebSecrets } from "./web_device.ts";
+import { planSettingsChange, settingFields, settingsView } from "./web_settings.ts";
+import {
+  errorResponse,
+  isJsonContent,
+  jsonResponse,
+  parseJsonObject,
+  readCookie,
+  sameOrigin,
+  SESSION_COOKIE,
+  sessionCookie,
+} from "./web_http.ts";
+import type { WebRequest, WebResponse } from "./web_http.ts";
+import type { CommandText } from "./commands.ts";
+import type { Result } from "./result.ts";
+import type { FanSettings } from "./settings.ts";
+import type { DeviceKind } from "./topics.ts";
+
+/** What the adapter must do after the API has checked access. */
+export type HandOff = "page" | "websocket" | "update" | null;
+
+/** The outcome of one request. */
+export interface ApiOutcome {
+  /** The device's auth state after the request. */
+  auth: WebAuthState;
+  /** The answer (ignored when `handOff` is set). */
+  response: WebResponse;
+  /** Set when the adapter answers: the page, a WebSocket, or a firmware update. */
+  handOff: HandOff;
+  /** The request's session, when it has one. */
+  session: WebSession | null;
+}
+
+/** Largest firmware bundle accepted, in bytes. */
+export const MAX_FIRMWARE_BYTES = 262144;
+
+const routeMethods = (kind: DeviceKind, rest: string): string[] | null => {
+  switch (rest) {
+    case "":
+    case "api/session":
+    case "api/state":
+    case "api/history":
+    case "api/ws":
+      return ["GET"];
+    case "api/setup":
+    case "api/login":
+    case "api/logout":
+    case "api/wifi":
+    case "api/update":
+      return ["POST"];
+    case "api/settings":
+      return ["GET", "POST"];
+    case "api/relay":
+      return kind === "plugs" ? ["POST"] : null;
+    case "api/fan":
+      return kind === "fans" ? ["POST"] : null;
+  }
+  return null;
+};
+
+const settingsAnswer = (device: WebDevicePort): WebResponse =>
+  jsonResponse(200, {
+    settings: settingsView(device.kind, device.settings()),
+    fields: settingFields(device.kind),
+  });
+
+const outcome = (
+  auth: WebAuthState,
+  response: WebResponse,
+  session: WebSession | null,
+): ApiOutcome => ({ auth: auth, response: response, handOff: null, session: session });
+
+const withCookie = (response: WebResponse, cookie: string): WebResponse => {
+  const headers = Object.assign({}, response.headers, { "set-cookie": cookie });
+  return { status: response.status, headers: headers, body: response.body };
+};
+
+// Sends commands one by one; they were checked before, so a refusal here is a bug.
+const applyCommands = (device: WebDevicePort, commands: CommandText[]): string | null => {
+  for (const command of commands) {
+    const error = device.command(command.param, command.payload);
+    if (error !== null) return error;
+  }
+  return null;
+};
+
+const startSession = (
+  auth: WebAuthState,
+  device: WebDevicePort,
+  secrets: WebSecrets,
+  nowMs: number,
+): ApiOutcome => {
+  const token = secrets.randomHex(32);
+  const csrf = secrets.randomHex(32);
+  const next = openSession(auth, token, csrf, nowMs);
+  const response = withCookie(jsonResponse(200, { csrf: csrf }), sessionCookie(device.id, token));
+  return outcome(next, response, findSession(next, token, nowMs));
+};
+
+const setup = (
+  auth: WebAuthState,
+  device: WebDevicePort,
+  body: Record<string, unknown>,
+  secrets: WebSecrets,
+  nowMs: number,
+): ApiOutcome => {
+  if (decodeAccount(device.readAccount()) !== null) {
+    return outcome(auth, errorResponse(409, "a password is already set: log in instead"), null);
+  }
+  const password = checkNewPassword(body.password);
+  if (!password.ok) return outcome(auth, errorResponse(400, password.error), null);
+  const salt = secrets.randomHex(16);
+  const account = createAccount(password.value, salt, secrets.iterations, secrets.derive);
+  device.writeAccount(encodeAccount(account));
+  // Sessions from before a password existed must not outlive its creation.
+  const fresh = Object.assign({}, auth, { sessions: [] });
+  return startSession(fresh, device, secrets, nowMs);
+};
+
+const login = (
+  auth: WebAuthState,
+  request: WebRequest,
+  device: WebDevicePort,
+  body: Record<string, unknown>,
+  secrets: WebSecrets,
+  nowMs: number,
+): ApiOutcome => {
+  const account = decodeAccount(device.readAccount());
+  if (account === null) {
+    return outcome(auth, errorResponse(409, "no password is set yet: choose one first"), null);
+  }
+  if (typeof body.password !== "string") {
+    return outcome(auth, errorResponse(400, "password must be text"), null);
+  }
+  const gate = loginGate(auth, request.client, nowMs);
+  if (!gate.allowed) {
+    const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
+    const limited = jsonResponse(429, {
+      error: "too many failed logins: try again in " + seconds + " s",
+      retryAfterS: seconds,
+    });
+    limited.headers["retry-after"] = String(seconds);
+    return outcome(auth, limited, null);
+  }
+  if (!verifyPassword(account, body.password, secrets.derive)) {
+    const next = recordLoginFailure(auth, request.client, nowMs);
+    return outcome(next, errorResponse(401, "wrong password"), null);
+  }
+  return startSession(auth, device, secrets, nowMs);
+};
+
+const readBody = (request: WebRequest): Result<Record<string, unknown>> => {
+  if (request.bodyProblem === "too-large") {
+    return { ok: false, error: "the request body is too large" };
+  }
+  if (request.bodyProblem !== null) return { ok: false, error: "the request body is not text" };
+  return parseJsonObject(request.body);
+};
+
+const bodyStatus = (request: WebRequest): number => request.bodyProblem === "too-large" ? 413 : 400;
+
+const changeSettings = (device: WebDevicePort, body: Record<string, unknown>): WebResponse => {
+  // `{settings: {...}}`, the shape GET answers with, is accepted as well as the bare fields.
+  const inner = body.settings;
+  const wrapped = Object.keys(body).length === 1 && inner !== null && typeof inner === "object" &&
+    !Array.isArray(inner);
+  const partial = wrapped ? inner as Record<string, unknown> : body;
+  const plan = planSettingsChange(device.kind, device.settings(), partial);
+  if (!plan.ok) {
+    return jsonResponse(400, { error: "some settings are not valid", errors: plan.errors });
+  }
+  const error = applyCommands(device, plan.commands);
+  if (error !== null) return errorResponse(500, "the device refused a checked setting: " + error);
+  return settingsAnswer(device);
+};
+
+const act = (device: WebDevicePort, planned: Result<CommandText[]>): WebResponse => {
+  if (!planned.ok) return errorResponse(400, planned.error);
+  // A single command: when it is refused, nothing was changed.
+  const first = planned.value[0];
+  if (planned.value.length === 1 && first !== undefined) {
+    const error = device.command(first.param, first.payload);
+    if (error !== null) return errorResponse(400, error);
+  } else {
+    const error = applyCommands(device, planned.value);
+    if (error !== null) return errorResponse(500, "the device refused a checked command: " + error);
+  }
+  return jsonResponse(200, { states: device.states() });
+};
+
+const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResponse => {
+  const wanted = checkWifiRequest(body);
+  if (!wanted.ok) return errorResponse(400, wanted.error);
+  const error = device.joinWifi(wanted.value.ssid, wanted.value.password);
+  if (error !== null) return errorResponse(400, error);
+  const view = deviceStateView(device);
+  return jsonResponse(200, { wifi: view.wifi, network: view.network });
+};
+
+/**
+ * Answers one request under `/devices/<id>/`.
+ *
+ * @param auth The device's auth state.
+ * @param request The request.
+ * @param rest The path after `/devices/<id>/` (see `splitDevicePath`).
+ * @param device The device.
+ * @param secrets Randomness and hashing.
+ * @param nowMs Now (wall-clock time: sessions and rate limits are about people).
+ * @returns The new auth state, the answer or what the adapter must do, and the session.
+ * @example
+ * ```ts
+ * import { handleDeviceRequest } from "./web_api.ts";
+ * import type { WebDevicePort, WebSecrets } from "./web_device.ts";
+ * import { createAuthState, DEFAULT_AUTH_LIMITS } from "./web_auth.ts";
+ * import assert from "node:assert/strict";
+ * const device = {
+ *   kind: "plugs", id: "plug1", powered: () => true, wifi: () => ({ state: "up" }),
+ * } as unknown as WebDevicePort;
+ * const secrets = {} as WebSecrets; // not needed to refuse a request
+ * const request = {
+ *   method: "GET", path: "/devices/plug1/api/state", headers: {}, body: "",
+ *   bodyProblem: null, client: "10.0.0.2",
+ * };
+ * const auth = createAuthState(DEFAULT_AUTH_LIMITS);
+ * const answer = handleDeviceRequest(auth, request, "api/state", device, secrets, 0);
+ * assert.equal(answer.response.status, 401);
+ * assert.equal(answer.response.body, '{"error":"log in first"}');
+ * ```
+ */
+export function handleDeviceRequest(
+  auth: WebAuthState,
+  request: WebRequest,
+  rest: string,
+  device: WebDevicePort,
+  secrets: WebSecrets,
+  nowMs: number,
+): ApiOutcome {
+  const methods = routeMethods(device.kind, rest);
+  if (methods === null) return outcome(auth, errorResponse(404, "no such page"), null);
+  if (methods.indexOf(request.method) < 0) {
+    const refused = errorResponse(405, request.method + " is not allowed here");
+    refused.headers["allow"] = methods.join(", ");
+    return outcome(auth, refused, null);
+  }
+  if (rest === "") {
+    return { auth: auth, response: jsonResponse(200, {}), handOff: "page", session: null };
+  }
+  if (!device.powered()) return outcome(auth, errorResponse(503, "the device has no power"), null);
+  const changing = request.method === "POST" || rest === "api/ws";
+  if (changing && !sameOrigin(request.headers)) {
+    return outcome(auth, errorResponse(403, "cross-site request refused"), null);
+  }
+  const token = readCookie(request.headers["cookie"], SESSION_COOKIE);
+  const session = token === null ? null : findSession(auth, token, nowMs);
+  const apMode = device.wifi().state === "ap";
+  if (rest === "api/session") {
+    const next = token === null ? auth : touchSession(auth, token, nowMs);
+    return outcome(
+      next,
+      jsonResponse(200, {
+        setup: decodeAccount(device.readAccount()) === null,
+        loggedIn: session !== null,
+        csrf: session === null ? null : session.csrf,
+        kind: device.kind,
+        id: device.id,
+        apMode: apMode,
+      }),
+      session,
+    );
+  }
+  const open = rest === "api/setup" || rest === "api/login" || (rest === "api/wifi" && apMode);
+  if (open) {
+    if (!isJsonContent(request.headers)) {
+      return outcome(auth, errorResponse(415, "send the body as application/json"), null);
+    }
+    const body = readBody(request);
+    if (!body.ok) return outcome(auth, errorResponse(bodyStatus(request), body.error), null);
+    if (rest === "api/setup") return setup(auth, device, body.value, secrets, nowMs);
+    if (rest === "api/login") return login(auth, request, device, body.value, secrets, nowMs);
+    return outcome(auth, joinWifi(device, body.value), session);
+  }
+  if (session === null || token === null) {
+    return outcome(auth, errorResponse(401, "log in first"), null);
+  }
+  if (request.method === "POST" && !csrfMatches(session, request.headers["x-csrf-token"] ?? null)) {
+    return outcome(auth, errorResponse(403, "missing or wrong X-CSRF-Token header"), session);
+  }
+  const next = touchSession(auth, token, nowMs);
+  if (rest === "api/ws") {
+    return { auth: next, response: jsonResponse(200, {}), handOff: "websocket", session: session };
+  }
+  if (rest === "api/update") {
+    return { auth: next, response: jsonResponse(200, {}), handOff: "update", session: session };
+  }
+  if (rest === "api/logout") {
+    const closed = closeSession(next, token);
+    const response = withCookie(
+      jsonResponse(200, { loggedIn: false }),
+      sessionCookie(device.id, ""),
+    );
+    return outcome(closed, response, null);
+  }
+  if (rest === "api/state") {
+    return outcome(next, jsonResponse(200, deviceStateView(device)), session);
+  }
+  if (rest === "api/history") return outcome(next, jsonResponse(200, device.history()), session);
+  if (rest === "api/settings" && request.method === "GET") {
+    return outcome(next, settingsAnswer(device), session);
+  }
+  const body = readBody(request);
+  if (!body.ok) return outcome(next, errorResponse(bodyStatus(request), body.error), session);
+  if (rest === "api/settings") return outcome(next, changeSettings(device, body.value), session);
+  if (rest === "api/relay") return outcome(next, act(device, relayCommands(body.value)), session);
+  if (rest === "api/fan") {
+    const settings = device.settings() as FanSettings;
+    return outcome(next, act(device, fanCommands(body.value, settings)), session);
+  }
+  return outcome(next, joinWifi(device, body.value), session);
+}

@@ -1,0 +1,119 @@
+/**
+ * The device as the web API sees it: a port its adapter implements (the simulator now,
+ * the Espruino firmware later), the randomness and hashing lib/ cannot do itself, and the
+ * state view that `/api/state` and the WebSocket send.
+ *
+ * @module
+ */
+
+import type { DeriveKey } from "./web_account.ts";
+import { signalBars } from "./web_forms.ts";
+import type { FanSettings, PlugSettings } from "./settings.ts";
+import type { DeviceKind } from "./topics.ts";
+
+/** A device's Wi-Fi as the page may see it (never the password). */
+export interface WebWifi {
+  /** `ap`, `connecting`, `up` or `down`. */
+  state: string;
+  /** The access point's name while unprovisioned. */
+  apSsid: string;
+  /** The network joined (the own access point's name in AP mode). */
+  ssid: string;
+  /** IPv4 address. */
+  ip: string;
+  /** MAC address. */
+  mac: string;
+  /** Signal strength; 0 without a link. */
+  rssiDbm: number;
+  /** Why the last join failed, or `""`. */
+  lastError: string;
+}
+
+/** The firmware a device runs. */
+export interface WebFirmware {
+  /** Version text. */
+  version: string;
+  /** SHA-256 (hex) of the last bundle applied through the page, or `null`. */
+  sha256: string | null;
+}
+
+/** What the API needs from a device: the port its adapter implements. */
+export interface WebDevicePort {
+  /** `plugs` or `fans`. */
+  kind: DeviceKind;
+  /** Device id. */
+  id: string;
+  /** Whether the device has power (its API answers 503 without). */
+  powered(): boolean;
+  /** Whether its MQTT session is up. */
+  connected(): boolean;
+  /** Its public states (no settings, no network), JSON-ready. */
+  states(): Record<string, unknown>;
+  /** Its current settings. */
+  settings(): PlugSettings | FanSettings;
+  /** Its Wi-Fi. */
+  wifi(): WebWifi;
+  /** Its firmware. */
+  firmware(): WebFirmware;
+  /** The last 10 minutes of readings, JSON-ready. */
+  history(): Record<string, unknown>;
+  /** Feeds an MQTT command through the device; the rejection text, or `null`. */
+  command(param: string, payload: string): string | null;
+  /** Starts joining a network; an error text, or `null`. */
+  joinWifi(ssid: string, password: string): string | null;
+  /** The stored account record (`web_account`), or `null`. */
+  readAccount(): string | null;
+  /** Stores the account record. */
+  writeAccount(text: string): void;
+}
+
+/** Randomness and hashing, which lib/ cannot do itself. */
+export interface WebSecrets {
+  /** Returns `bytes` random bytes as hex, from a cryptographic source. */
+  randomHex(bytes: number): string;
+  /** PBKDF2-SHA256. */
+  derive: DeriveKey;
+  /** Iterations for new passwords. */
+  iterations: number;
+}
+
+/**
+ * The device's state as `/api/state` and the WebSocket send it.
+ *
+ * @param device The device.
+ * @returns Kind, id, MQTT link, states, network, Wi-Fi and firmware; never a password.
+ * @example
+ * ```ts
+ * import { deviceStateView, type WebDevicePort } from "./web_device.ts";
+ * import assert from "node:assert/strict";
+ * const device = {
+ *   kind: "plugs", id: "plug1", powered: () => true, connected: () => true, states: () => ({ on: true }),
+ *   wifi: () => ({ state: "up", apSsid: "housegrid-plug1", ssid: "home", ip: "10.0.0.2",
+ *     mac: "5C:CF:7F:00:00:01", rssiDbm: -60, lastError: "" }),
+ *   firmware: () => ({ version: "1.0.0", sha256: null }),
+ * } as unknown as WebDevicePort;
+ * const view = deviceStateView(device);
+ * assert.deepEqual(view.states, { on: true });
+ * assert.equal((view.network as { bars: number }).bars, 3);
+ * ```
+ */
+export function deviceStateView(device: WebDevicePort): Record<string, unknown> {
+  const wifi = device.wifi();
+  const up = wifi.state === "up";
+  return {
+    kind: device.kind,
+    id: device.id,
+    powered: device.powered(),
+    connected: device.connected(),
+    states: device.states(),
+    network: {
+      rssiDbm: up ? wifi.rssiDbm : null,
+      bars: up ? signalBars(wifi.rssiDbm) : 0,
+      ssid: wifi.ssid,
+      ip: wifi.ip,
+      mac: wifi.mac,
+    },
+    wifi: { state: wifi.state, apSsid: wifi.apSsid, lastError: wifi.lastError },
+    firmware: device.firmware(),
+  };
+}
