@@ -327,6 +327,15 @@ const relayEffects = (effects: RelayEffect[]): DeviceEffect[] => {
   return out;
 };
 
+const openRelayReading = (reading: PowerReading): PowerReading => ({
+  currentA: 0,
+  voltageV: reading.voltageV,
+  powerW: 0,
+  apparentVA: 0,
+  powerFactor: 0,
+  estimated: reading.estimated,
+});
+
 const applyRelay = (
   state: PlugDeviceState,
   event: RelayEvent,
@@ -340,6 +349,9 @@ const applyRelay = (
   if (step.state.on !== wasOn) {
     out.push({ type: "save", key: "relay", value: step.state.on ? "ON" : "OFF" });
   }
+  // Opening the contacts stops the current at once: do not show the last load until the
+  // next measurement.
+  if (!step.state.on && next.reading !== null) next.reading = openRelayReading(next.reading);
   return { state: next, effects: out };
 };
 
@@ -364,15 +376,6 @@ const measure = (
   const step = applyRelay(next, { type: "power", powerW: reading.powerW, nowMs: nowMs }, []);
   return housekeeping(step.state, nowMs, step.effects);
 };
-
-const openRelayReading = (reading: PowerReading): PowerReading => ({
-  currentA: 0,
-  voltageV: reading.voltageV,
-  powerW: 0,
-  apparentVA: 0,
-  powerFactor: 0,
-  estimated: reading.estimated,
-});
 
 const handleMessage = (
   state: PlugDeviceState,

@@ -310,3 +310,19 @@ Deno.test("an open relay reads no load and counts no energy, whatever the ADC no
   assert.ok(Math.abs((state.reading?.voltageV ?? 0) - 230) < 2);
   assert.equal(energyTotals(state.energy).totalWh, 0);
 });
+
+Deno.test("opening the relay clears the shown load at once", () => {
+  const { state } = run(boot().state, [
+    { type: "message", nowMs: 0, topic: "plugs/p1/commands/power", payload: "ON", retained: false },
+    { type: "burst", nowMs: 1000, burst: burst(800) },
+    {
+      type: "message",
+      nowMs: 2000,
+      topic: "plugs/p1/commands/power",
+      payload: "OFF",
+      retained: false,
+    },
+  ]);
+  assert.equal(state.relay.on, false);
+  assert.equal(state.reading?.powerW, 0);
+});
