@@ -1,0 +1,195 @@
+/**
+ * What plug and fan firmware share: one pure device (`lib/plug_device.ts` or
+ * `lib/fan_device.ts`) run on Espruino. Events go through {@linkcode Runtime.dispatch};
+ * effects are carried out in order (publish and subscribe through the MQTT port, saves
+ * through the bounded store, outputs through the driver); one timer wakes the device at
+ * its next deadline (or when the store has a held write).
+ *
+ * Home Assistant discovery is published one message at a time, `DISCOVERY_GAP_MS`
+ * apart, each built only when it is sent: the whole set (9 to 14 KB) would not fit in an
+ * ESP8266's memory, nor in its socket buffer.
+ *
+ * The clock is the wall clock (energy days need it), and an ESP8266 learns the time by
+ * SNTP only after boot: {@linkcode Runtime.every} notices such a jump and moves the
+ * device's `bootMs` with it, so `uptime` stays right.
+ *
+ * @module
+ */
+
+import type { DeviceEffect } from "../lib/device_effects.ts";
+import { discoveryMessageAt, discoveryMessageCount } from "../lib/discovery.ts";
+import type { DiscoveryOptions } from "../lib/discovery.ts";
+import type { NetworkInfo } from "../lib/ports.ts";
+import type { BoundedStore } from "./storage.ts";
+
+/** Time between two discovery messages. */
+export const DISCOVERY_GAP_MS = 250;
+
+/** A clock that moved this much more (or less) than a timer's period was set. */
+export const CLOCK_JUMP_MS = 60000;
+
+/** The events every device understands. */
+export type RuntimeEvent =
+  | { type: "tick"; nowMs: number }
+  | { type: "connected"; nowMs: number }
+  | { type: "disconnected"; nowMs: number }
+  | { type: "message"; nowMs: number; topic: string; payload: Uint8Array; retained: boolean }
+  | { type: "network"; nowMs: number; network: NetworkInfo };
+
+/** One pure device, as the runtime drives it. */
+export interface DeviceDriver<S extends { bootMs: number }, X> {
+  /** Advances the device. */
+  step(state: S, event: RuntimeEvent | X): { state: S; effects: DeviceEffect[] };
+  /** When the device next needs a tick. */
+  deadlineMs(state: S): number;
+  /** Drives an output effect (`relay` or `fan`). */
+  output(effect: DeviceEffect): void;
+}
+
+/** What the runtime uses around it. */
+export interface RuntimePorts {
+  /** Publishes; `false` when not connected. */
+  publish(topic: string, payload: string, retain: boolean): boolean;
+  /** Subscribes. */
+  subscribe(filter: string): void;
+  /** The bounded store. */
+  store: BoundedStore;
+  /** The clock in ms. */
+  nowMs(): number;
+  /** `setTimeout`. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** `clearTimeout`. */
+  clearTimeout(id: unknown): void;
+  /** `setInterval`. */
+  setInterval(callback: () => void, ms: number): unknown;
+  /** A console line. */
+  log(text: string): void;
+}
+
+/** A running device. */
+export interface Runtime<S, X> {
+  /** Feeds an event (its effects are carried out before it returns). */
+  dispatch(event: RuntimeEvent | X): void;
+  /** The device's state. */
+  state(): S;
+  /** Runs `work` every `periodMs`, noticing clock jumps on the way. */
+  every(periodMs: number, work: () => void): void;
+}
+
+/**
+ * Starts a device from its booted state and the boot step's effects.
+ *
+ * @param driver The pure device's functions and the output driver.
+ * @param ports MQTT, store, clock and timers.
+ * @param booted The boot step: first state and effects (`null` is refused; the type only
+ *   lets the runtime drop its reference).
+ * @returns The running device.
+ * @example
+ * ```ts
+ * import { startRuntime } from "./device_runtime.ts";
+ * import assert from "node:assert/strict";
+ * const outputs: boolean[] = [];
+ * const driver = {
+ *   step: (state: { bootMs: number }) => ({ state, effects: [] }),
+ *   deadlineMs: () => 60000,
+ *   output: (effect: { type: string; on?: boolean }) => outputs.push(effect.on === true),
+ * };
+ * const store = {
+ *   read: () => null, write: () => {}, flush: () => {}, nextFlushMs: () => null,
+ *   writes: () => 0, lastError: () => null,
+ * };
+ * const ports = {
+ *   publish: () => false, subscribe: () => {}, store, nowMs: () => 0,
+ *   setTimeout: () => 0, clearTimeout: () => {}, setInterval: () => 0, log: () => {},
+ * };
+ * startRuntime(driver, ports, { state: { bootMs: 0 }, effects: [{ type: "relay", on: true }] });
+ * assert.deepEqual(outputs, [true]);
+ * ```
+ */
+export function startRuntime<S extends { bootMs: number }, X>(
+  driver: DeviceDriver<S, X>,
+  ports: RuntimePorts,
+  booted: { state: S; effects: DeviceEffect[] } | null,
+): Runtime<S, X> {
+  if (booted === null) throw new Error("startRuntime: no boot step");
+  let state = booted.state;
+  const bootEffects = booted.effects;
+  // Closures keep this whole scope: let the first state go.
+  booted = null;
+  let timer: unknown = null;
+  let discovery: DiscoveryOptions | null = null;
+  let discoveryIndex = 0;
+  let discoveryTimer: unknown = null;
+
+  const publishDiscovery = (): void => {
+    discoveryTimer = null;
+    if (discovery === null) return;
+    if (discoveryIndex >= discoveryMessageCount(discovery.kind)) {
+      discovery = null;
+      return;
+    }
+    const message = discoveryMessageAt(discovery, discoveryIndex++);
+    if (!message.ok) {
+      ports.log("discovery: " + message.error);
+      discovery = null;
+      return;
+    }
+    // Disconnected: stop; the next session's `discovery` effect starts over.
+    if (!ports.publish(message.value.topic, message.value.payload, true)) {
+      discovery = null;
+      return;
+    }
+    discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
+  };
+  const carryOut = (effects: DeviceEffect[]): void => {
+    for (const effect of effects) {
+      if (effect.type === "publish") ports.publish(effect.topic, effect.payload, effect.retain);
+      else if (effect.type === "subscribe") ports.subscribe(effect.filter);
+      else if (effect.type === "save") ports.store.write(effect.key, effect.value);
+      else if (effect.type === "discovery") {
+        discovery = effect.options;
+        discoveryIndex = 0;
+        if (discoveryTimer === null) {
+          discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
+        }
+      } else driver.output(effect);
+    }
+  };
+  const schedule = (): void => {
+    if (timer !== null) ports.clearTimeout(timer);
+    let deadline = driver.deadlineMs(state);
+    const flush = ports.store.nextFlushMs();
+    if (flush !== null && flush < deadline) deadline = flush;
+    timer = ports.setTimeout(() => {
+      timer = null;
+      ports.store.flush();
+      dispatch({ type: "tick", nowMs: ports.nowMs() });
+    }, Math.max(0, deadline - ports.nowMs()));
+  };
+  const dispatch = (event: RuntimeEvent | X): void => {
+    const step = driver.step(state, event);
+    state = step.state;
+    carryOut(step.effects);
+    schedule();
+  };
+  carryOut(bootEffects);
+  schedule();
+  return {
+    dispatch: dispatch,
+    state: () => state,
+    every: (periodMs, work) => {
+      let lastMs = ports.nowMs();
+      ports.setInterval(() => {
+        const now = ports.nowMs();
+        const jumpMs = now - lastMs - periodMs;
+        lastMs = now;
+        if (jumpMs > CLOCK_JUMP_MS || jumpMs < -CLOCK_JUMP_MS) {
+          ports.log("clock moved by " + Math.round(jumpMs / 1000) + " s");
+          state = Object.assign({}, state, { bootMs: state.bootMs + jumpMs });
+          schedule();
+        }
+        work();
+      }, periodMs);
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { discoveryMessageCount } from "../lib/discovery.ts";
+import { bootPlug, nextPlugDeadlineMs, stepPlug } from "../lib/plug_device.ts";
+import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
+import type { DeviceEffect } from "../lib/device_effects.ts";
+import { CLOCK_JUMP_MS, DISCOVERY_GAP_MS, startRuntime } from "./device_runtime.ts";
+import type { RuntimeEvent } from "./device_runtime.ts";
+import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
+import type { EspruinoStorage } from "./espruino_types.ts";
+import { WIRED_NETWORK } from "./wifi.ts";
+
+/** The real plug device behind the runtime, with fake timers, MQTT and flash. */
+const plugWorld = () => {
+  let now = 1000;
+  let timers: Array<{ id: number; at: number; every: number; run: () => void }> = [];
+  let nextId = 1;
+  const published: Array<{ topic: string; payload: string; retain: boolean }> = [];
+  const subscribed: string[] = [];
+  const outputs: DeviceEffect[] = [];
+  const log: string[] = [];
+  let connected = false;
+  const files: Record<string, string> = {};
+  const storage: EspruinoStorage = {
+    read: (name) => files[name],
+    write: (name, data) => ((files[name] = data), true),
+    readJSON: () => undefined,
+    writeJSON: () => true,
+    erase: () => {},
+    getFree: () => 1e6,
+  };
+  const store = createStore(storage, () => now, DEFAULT_STORE_LIMITS);
+  const add = (run: () => void, ms: number, every: number) => {
+    timers.push({ id: nextId, at: now + ms, every, run });
+    return nextId++;
+  };
+  const booted = bootPlug({
+    prefix: "",
+    id: "p1",
+    nowMs: now,
+    settingsText: null,
+    energyText: null,
+    relayText: null,
+    network: WIRED_NETWORK,
+    swVersion: "test",
+  });
+  const runtime = startRuntime<PlugDeviceState, PlugDeviceEvent>({
+    step: (state, event) => stepPlug(state, event as PlugDeviceEvent),
+    deadlineMs: nextPlugDeadlineMs,
+    output: (effect) => outputs.push(effect),
+  }, {
+    publish: (topic, payload, retain) => {
+      if (!connected) return false;
+      published.push({ topic, payload, retain });
+      return true;
+    },
+    subscribe: (filter) => subscribed.push(filter),
+    store,
+    nowMs: () => now,
+    setTimeout: (run, ms) => add(run, ms, 0),
+    clearTimeout: (id) => (timers = timers.filter((t) => t.id !== id)),
+    setInterval: (run, ms) => add(run, ms, ms),
+    log: (line) => log.push(line),
+  }, booted);
+  const advance = (until: number) => {
+    for (;;) {
+      const due = timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      now = due.at;
+      if (due.every > 0) due.at += due.every;
+      else timers = timers.filter((t) => t !== due);
+      due.run();
+    }
+    now = until;
+  };
+  const dispatch = (event: RuntimeEvent) => runtime.dispatch(event);
+  return {
+    runtime,
+    published,
+    subscribed,
+    outputs,
+    files,
+    log,
+    advance,
+    dispatch,
+    now: () => now,
+    /** Sets the clock forward; timers stay relative, as Espruino's do. */
+    jumpClock: (delta: number) => {
+      now += delta;
+      for (const timer of timers) timer.at += delta;
+    },
+    connect: () => {
+      connected = true;
+      dispatch({ type: "connected", nowMs: now });
+    },
+    disconnect: () => {
+      connected = false;
+      dispatch({ type: "disconnected", nowMs: now });
+    },
+  };
+};
+
+Deno.test("boot effects drive the outputs; a session publishes, subscribes, then paces discovery", () => {
+  const w = plugWorld();
+  assert.deepEqual(w.outputs, [{ type: "relay", on: false }]);
+  w.connect();
+  assert.deepEqual(w.published[0], {
+    topic: "plugs/p1/availability",
+    payload: "online",
+    retain: true,
+  });
+  assert.deepEqual(w.subscribed, ["plugs/p1/commands/+"]);
+  const discovery = () => w.published.filter((m) => m.topic.startsWith("homeassistant/"));
+  assert.equal(discovery().length, 0); // none in the same task
+  w.advance(w.now() + DISCOVERY_GAP_MS);
+  assert.equal(discovery().length, 1);
+  w.advance(w.now() + DISCOVERY_GAP_MS * 100);
+  assert.equal(discovery().length, discoveryMessageCount("plugs"));
+});
+
+Deno.test("discovery stops when the session drops and starts over with the next one", () => {
+  const w = plugWorld();
+  w.connect();
+  w.advance(w.now() + DISCOVERY_GAP_MS * 3);
+  w.disconnect();
+  w.advance(w.now() + DISCOVERY_GAP_MS * 100);
+  const count = () => w.published.filter((m) => m.topic.startsWith("homeassistant/")).length;
+  assert.equal(count(), 3);
+  w.connect();
+  w.advance(w.now() + DISCOVERY_GAP_MS * 100);
+  assert.equal(count(), 3 + discoveryMessageCount("plugs"));
+});
+
+Deno.test("commands reach the device; saves go through the bounded store", () => {
+  const w = plugWorld();
+  w.connect();
+  const command = (payload: string) =>
+    w.dispatch({
+      type: "message",
+      nowMs: w.now(),
+      topic: "plugs/p1/commands/power",
+      payload: new TextEncoder().encode(payload),
+      retained: false,
+    });
+  command("ON");
+  assert.deepEqual(w.outputs.at(-1), { type: "relay", on: true });
+  assert.equal(w.files["hg.relay"], "ON");
+  w.advance(w.now() + 1000);
+  command("OFF");
+  assert.equal(w.files["hg.relay"], "ON"); // held: written when its interval has passed
+  w.advance(w.now() + DEFAULT_STORE_LIMITS.minIntervalMs);
+  assert.equal(w.files["hg.relay"], "OFF");
+});
+
+Deno.test("the device timer fires at its deadline: telemetry and the energy save", () => {
+  const w = plugWorld();
+  w.connect();
+  w.advance(w.now() + 1000);
+  const before = w.published.length;
+  w.advance(1000 + 60000);
+  assert.ok(w.published.slice(before).some((m) => m.topic === "plugs/p1/states/uptime"));
+  assert.ok(w.files["hg.energy"] !== undefined);
+});
+
+Deno.test("a clock set forward (SNTP) moves bootMs, so uptime stays right", () => {
+  const w = plugWorld();
+  let ticks = 0;
+  w.runtime.every(1000, () => ticks++);
+  w.advance(3000);
+  const jump = 1_700_000_000_000;
+  w.jumpClock(jump);
+  w.advance(w.now() + 1000);
+  assert.equal(ticks, 3);
+  assert.ok(w.log.some((line) => line.startsWith("clock moved by")));
+  assert.equal(w.runtime.state().bootMs, 1000 + jump);
+  assert.ok(jump > CLOCK_JUMP_MS);
+});

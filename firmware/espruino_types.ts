@@ -1,0 +1,173 @@
+/**
+ * Minimal TypeScript declarations of the Espruino 2v29 globals and built-in modules the
+ * firmware uses, and the one place that reaches them: {@linkcode espruinoGlobals}.
+ *
+ * Adapters take these objects as arguments rather than reading globals, so Deno tests
+ * hand them fakes. Only the entry points (`plug_main.ts`, `fan_main.ts`) call
+ * {@linkcode espruinoGlobals}. Built-in modules are reached as `globalThis.require(...)`,
+ * not a bare `require`, because the bundler would otherwise try to resolve them.
+ *
+ * @module
+ */
+
+/** `require("Storage")`: named files in flash that survive reboots. */
+export interface EspruinoStorage {
+  /** The file's contents, `undefined` when missing. */
+  read(name: string): string | undefined;
+  /** Writes (replaces) a file; `false` when it failed. */
+  write(name: string, data: string): boolean;
+  /** Parses a JSON file; with `noExceptions`, `undefined` on bad JSON or no file. */
+  readJSON(name: string, noExceptions: boolean): unknown;
+  /** Writes a value as JSON. */
+  writeJSON(name: string, data: unknown): boolean;
+  /** Removes a file. */
+  erase(name: string): void;
+  /** Bytes still free. */
+  getFree(): number;
+}
+
+/** A TCP socket of `require("net")`. */
+export interface EspruinoSocket {
+  /** Queues bytes, one character per byte. */
+  write(data: string): unknown;
+  /** Closes the connection. */
+  end(): void;
+  /** `data` brings a binary string; `close` ends the connection (also after `error`). */
+  on(event: "data", listener: (data: string) => void): void;
+  /** `close`, `end`, `drain` or `error` (with an error object). */
+  on(event: "close" | "end" | "drain" | "error", listener: (error?: unknown) => void): void;
+}
+
+/** `require("net")`. */
+export interface EspruinoNet {
+  /** Opens a TCP connection; `callback` runs once it is open. */
+  connect(options: { host: string; port: number }, callback: () => void): EspruinoSocket;
+}
+
+/** What `Wifi.getIP()` reports. */
+export interface EspruinoIpInfo {
+  /** IPv4 address, `0.0.0.0` when none. */
+  ip: string;
+  /** MAC address. */
+  mac: string;
+}
+
+/** What `Wifi.getDetails()` reports (the fields we use). */
+export interface EspruinoWifiDetails {
+  /** Signal strength in dBm. */
+  rssi?: number;
+  /** Network name. */
+  ssid?: string;
+}
+
+/** `require("Wifi")` on an ESP8266 (absent on the Linux build). */
+export interface EspruinoWifi {
+  /** Joins a network; the callback gets an error text or `null`. */
+  connect(ssid: string, options: { password: string }, callback: (error: unknown) => void): void;
+  /** Opens an access point. */
+  startAP(
+    ssid: string,
+    options: { password?: string; authMode?: string },
+    callback: (error: unknown) => void,
+  ): void;
+  /** Closes the access point. */
+  stopAP(): void;
+  /** Station address. */
+  getIP(): EspruinoIpInfo;
+  /** Station link details. */
+  getDetails(): EspruinoWifiDetails;
+  /** Name announced by DHCP. */
+  setHostname(name: string): void;
+  /** Starts SNTP time sync. */
+  setSNTP(server: string, tzOffsetHours: number): void;
+  /** `connected` and `disconnected` station events. */
+  on(event: "connected" | "disconnected", listener: () => void): void;
+}
+
+/** An I2C bus (`I2C1`). */
+export interface EspruinoI2C {
+  /** Configures pins and speed. */
+  setup(options: { scl: unknown; sda: unknown; bitrate?: number }): void;
+  /** Writes bytes to a device. */
+  writeTo(address: number, data: number[] | number): void;
+  /** Reads bytes from a device. */
+  readFrom(address: number, count: number): Uint8Array;
+}
+
+/** The `E` object (the helpers we use). */
+export interface EspruinoE {
+  /** Bytes as a binary string (one character per byte). */
+  toString(bytes: Uint8Array): string;
+  /** A binary string as bytes. */
+  toUint8Array(text: string): Uint8Array;
+  /** Variables a value occupies. */
+  getSizeOf(value: unknown, depth?: number): number;
+}
+
+/** Pin modes of `pinMode`. */
+export type EspruinoPinMode = "output" | "input" | "input_pullup" | "opendrain";
+
+/** The Espruino globals the firmware uses. */
+export interface EspruinoGlobals {
+  /** Built-in modules. */
+  require(name: "Storage"): EspruinoStorage;
+  /** Built-in modules. */
+  require(name: "net"): EspruinoNet;
+  /** Built-in modules (throws on a board without Wi-Fi). */
+  require(name: "Wifi"): EspruinoWifi;
+  /** Seconds since 1970 (or since boot before the clock is set), fractional. */
+  getTime(): number;
+  /** Reads an analog pin: 0..1. */
+  analogRead(pin: unknown): number;
+  /** Drives a pin. */
+  digitalWrite(pin: unknown, level: boolean | number): void;
+  /** Sets a pin's mode. */
+  pinMode(pin: unknown, mode: EspruinoPinMode): void;
+  /** Prints a line on the console. */
+  print(...text: unknown[]): void;
+  /** Helpers. */
+  E: EspruinoE;
+  /** The first I2C bus (software I2C on an ESP8266). */
+  I2C1: EspruinoI2C;
+  /** Timers. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a timer. */
+  clearTimeout(id: unknown): void;
+  /** Repeating timers. */
+  setInterval(callback: () => void, ms: number): unknown;
+  /** Variable usage. */
+  process: { memory(): { usage: number; total: number; free: number } };
+}
+
+/**
+ * The Espruino globals, as typed above. Only entry points call it.
+ *
+ * @returns `globalThis`, typed.
+ * @example
+ * ```ts
+ * import { espruinoGlobals } from "./espruino_types.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(typeof espruinoGlobals().setTimeout, "function");
+ * ```
+ */
+export function espruinoGlobals(): EspruinoGlobals {
+  return globalThis as unknown as EspruinoGlobals;
+}
+
+/**
+ * Finds a pin by its name (`D12`, `A0`, `NodeMCU`-style names are not used).
+ *
+ * @param globals Where pins live (the Espruino global object).
+ * @param name The pin's name.
+ * @returns The pin, or `undefined` when this board has no such pin.
+ * @example
+ * ```ts
+ * import { pinByName } from "./espruino_types.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(pinByName({ D12: 12 }, "D12"), 12);
+ * assert.equal(pinByName({ D12: 12 }, "A0"), undefined);
+ * ```
+ */
+export function pinByName(globals: unknown, name: string): unknown {
+  return (globals as Record<string, unknown>)[name];
+}

@@ -1,0 +1,71 @@
+/**
+ * Exhaust fan firmware entry point (bundled into `dist/fan.js`): the pure fan device
+ * (`lib/fan_device.ts`) with one output per speed step and our BME280 driver.
+ *
+ * Speed `k` switches on the `k`-th speed pin alone (all others off first, so two motor
+ * windings are never powered together); speed 0 switches all off. The number of speed
+ * pins is the fan's top speed: it replaces the stored `maxSpeed` at each boot.
+ *
+ * @module
+ */
+
+import type { DeviceEffect } from "../lib/device_effects.ts";
+import { bootFan, nextFanDeviceDeadlineMs, stepFanDevice } from "../lib/fan_device.ts";
+import type { FanDeviceEvent, FanDeviceState } from "../lib/fan_device.ts";
+import { createBme280 } from "./bme280_i2c.ts";
+import type { DeviceConfig, FanHardware } from "./config.ts";
+import type { Runtime } from "./device_runtime.ts";
+import { espruinoGlobals, pinByName } from "./espruino_types.ts";
+import { FIRMWARE_VERSION, startFirmware } from "./firmware.ts";
+
+const g = espruinoGlobals();
+
+const hardwareOf = (config: DeviceConfig): FanHardware => config.fan as FanHardware;
+
+startFirmware<FanDeviceState, FanDeviceEvent>(g, {
+  kind: "fan",
+  boot: (config, store, nowMs, network) => {
+    const booted = bootFan({
+      prefix: config.prefix,
+      id: config.id,
+      nowMs: nowMs,
+      settingsText: store.read("settings"),
+      network: network,
+      swVersion: FIRMWARE_VERSION,
+    });
+    const maxSpeed = hardwareOf(config).speedPins.length;
+    const settings = Object.assign({}, booted.state.settings, { maxSpeed: maxSpeed });
+    const state = Object.assign({}, booted.state, { settings: settings });
+    return { state: state, effects: booted.effects, problems: booted.problems };
+  },
+  driver: (config) => {
+    const hardware = hardwareOf(config);
+    const pins = hardware.speedPins.map((name) => pinByName(g, name));
+    const off = !hardware.activeHigh;
+    pins.forEach((pin) => {
+      g.digitalWrite(pin, off);
+      g.pinMode(pin, "output");
+    });
+    return {
+      step: stepFanDevice,
+      deadlineMs: nextFanDeviceDeadlineMs,
+      output: (effect: DeviceEffect) => {
+        if (effect.type !== "fan") return;
+        pins.forEach((pin) => g.digitalWrite(pin, off));
+        const pin = pins[Math.min(effect.speed, pins.length) - 1];
+        if (effect.speed > 0 && pin !== undefined) g.digitalWrite(pin, hardware.activeHigh);
+      },
+    };
+  },
+  hardware: (runtime: Runtime<FanDeviceState, FanDeviceEvent>, config) => {
+    const hardware = hardwareOf(config);
+    const i2c = g.I2C1;
+    i2c.setup({ sda: pinByName(g, hardware.sdaPin), scl: pinByName(g, hardware.sclPin) });
+    const nowMs = (): number => Math.floor(g.getTime() * 1000);
+    const sensor = createBme280(i2c, hardware.sensorAddress, g.setTimeout, nowMs);
+    const readNow = (): void =>
+      sensor.read((reading) => runtime.dispatch({ type: "reading", nowMs: nowMs(), reading }));
+    runtime.every(hardware.readPeriodMs, readNow);
+    readNow();
+  },
+});

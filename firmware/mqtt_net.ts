@@ -1,0 +1,257 @@
+/**
+ * Drives the pure MQTT client (`lib/mqtt_session.ts`) over Espruino's `net` sockets:
+ * the session's `open`/`send`/`close` effects become `net.connect`/`socket.write`/
+ * `socket.end`, socket data and closes become `bytes`/`opened`/`closed` events, and one
+ * timer sends `tick` events at the session's next deadline
+ * ({@linkcode nextSessionDeadlineMs}). The session brings the last will, keep-alive,
+ * reconnection with backoff and resubscription; this file only moves bytes.
+ *
+ * Events raised while effects are being carried out (a handler that publishes, say) are
+ * queued and run after, so the session always sees them one at a time, in order.
+ *
+ * @module
+ */
+
+import { createSession, stepSession } from "../lib/mqtt_session.ts";
+import type {
+  MqttSession,
+  MqttSessionConfig,
+  MqttSessionEffect,
+  MqttSessionEvent,
+} from "../lib/mqtt_session.ts";
+import { encodeUtf8 } from "../lib/utf8.ts";
+import type { Result } from "../lib/result.ts";
+import { err, ok } from "../lib/result.ts";
+import type { EspruinoNet, EspruinoSocket } from "./espruino_types.ts";
+
+/** Longest sleep between two ticks, whatever the deadline says (a safety net). */
+export const MAX_TICK_MS = 30000;
+
+/** What the driver needs from the platform. */
+export interface MqttNetPlatform {
+  /** `require("net")`, or a fake. */
+  net: EspruinoNet;
+  /** A binary string as bytes (`E.toUint8Array`). */
+  toBytes(data: string): Uint8Array;
+  /** Bytes as a binary string (`E.toString`). */
+  toText(bytes: Uint8Array): string;
+  /** The clock in ms. */
+  nowMs(): number;
+  /** `setTimeout`. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** `clearTimeout`. */
+  clearTimeout(id: unknown): void;
+}
+
+/** What the driver tells its owner. */
+export interface MqttNetHandlers {
+  /** The session is up (after every CONNACK). */
+  connected(): void;
+  /** The session went down. */
+  disconnected(reason: string): void;
+  /** A message arrived. */
+  message(topic: string, payload: Uint8Array, retained: boolean): void;
+  /** Something worth a console line. */
+  log(text: string): void;
+}
+
+/** The broker connection. */
+export interface MqttNet {
+  /** Starts connecting (and keeps reconnecting). */
+  start(): void;
+  /** Connects again now, skipping the backoff (e.g. when Wi-Fi came back). */
+  retryNow(): void;
+  /** Publishes at QoS 0; `false` when not connected (the message is dropped). */
+  publish(topic: string, payload: string, retain: boolean): boolean;
+  /** Subscribes at QoS 0 (kept and sent again after each reconnection). */
+  subscribe(filter: string): void;
+  /** Whether the session is up. */
+  isConnected(): boolean;
+  /** The session state (for tests and diagnostics). */
+  session(): MqttSession;
+}
+
+/**
+ * When the session next needs a `tick`: the connect timeout, the reconnect delay, the
+ * ping timeout, the keep-alive, or a QoS 1 resend, whichever is first.
+ *
+ * @param session The session.
+ * @returns A time in ms, or `null` when nothing is pending (idle).
+ * @example
+ * ```ts
+ * import { nextSessionDeadlineMs } from "./mqtt_net.ts";
+ * import { createSession, stepSession } from "../lib/mqtt_session.ts";
+ * import assert from "node:assert/strict";
+ * const created = createSession({
+ *   clientId: "p", keepaliveMs: 60000, pingTimeoutMs: 10000, connectTimeoutMs: 15000,
+ *   reconnectMinMs: 1000, reconnectMaxMs: 60000, resendAfterMs: 20000, maxInflight: 2, maxPacketBytes: 1024,
+ * });
+ * assert.ok(created.ok);
+ * assert.equal(nextSessionDeadlineMs(created.value), null);
+ * const opening = stepSession(created.value, { type: "connect", nowMs: 500 }).session;
+ * assert.equal(nextSessionDeadlineMs(opening), 15500);
+ * ```
+ */
+export function nextSessionDeadlineMs(session: MqttSession): number | null {
+  const config = session.config;
+  if (session.phase === "idle") return null;
+  if (session.phase === "opening" || session.phase === "connecting") {
+    return session.phaseSinceMs + config.connectTimeoutMs;
+  }
+  if (session.phase === "waiting") return session.phaseSinceMs + session.retryDelayMs;
+  let next: number | null = null;
+  const consider = (ms: number): void => {
+    if (next === null || ms < next) next = ms;
+  };
+  if (session.pingSentMs !== null) consider(session.pingSentMs + config.pingTimeoutMs);
+  else if (config.keepaliveMs > 0) {
+    consider(Math.min(session.lastSentMs, session.lastReceivedMs) + config.keepaliveMs);
+  }
+  for (const item of session.inflight) {
+    consider(item.sentMs === null ? session.phaseSinceMs : item.sentMs + config.resendAfterMs);
+  }
+  for (const item of session.pendingSubscribes) consider(item.sentMs + config.resendAfterMs);
+  return next;
+}
+
+/**
+ * Makes the broker connection; nothing happens until `start`.
+ *
+ * @param config The session configuration (client id, will, keep-alive, ...).
+ * @param host Broker host.
+ * @param port Broker port.
+ * @param platform Sockets, clock and timers.
+ * @param handlers Where news goes.
+ * @returns The connection, or the configuration's error.
+ * @example
+ * ```ts
+ * import { createMqttNet } from "./mqtt_net.ts";
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   clientId: "p", keepaliveMs: 1500, pingTimeoutMs: 10000, connectTimeoutMs: 15000,
+ *   reconnectMinMs: 1000, reconnectMaxMs: 60000, resendAfterMs: 20000, maxInflight: 2, maxPacketBytes: 1024,
+ * };
+ * const platform = {
+ *   net: { connect: () => { throw new Error("no network"); } },
+ *   toBytes: (text: string) => new Uint8Array(0), toText: () => "", nowMs: () => 0,
+ *   setTimeout: () => 0, clearTimeout: () => {},
+ * };
+ * const handlers = { connected() {}, disconnected() {}, message() {}, log() {} };
+ * const made = createMqttNet(config, "127.0.0.1", 1883, platform, handlers);
+ * assert.deepEqual(made, { ok: false, error: "keepaliveMs must be a whole number of seconds" });
+ * ```
+ */
+export function createMqttNet(
+  config: MqttSessionConfig,
+  host: string,
+  port: number,
+  platform: MqttNetPlatform,
+  handlers: MqttNetHandlers,
+): Result<MqttNet> {
+  const created = createSession(config);
+  if (!created.ok) return err(created.error);
+  let session = created.value;
+  let socket: EspruinoSocket | null = null;
+  let timer: unknown = null;
+  const queue: MqttSessionEvent[] = [];
+  let running = false;
+
+  const closeSocket = (): void => {
+    const open = socket;
+    socket = null;
+    if (open !== null) open.end();
+  };
+  const openSocket = (): void => {
+    closeSocket();
+    try {
+      const opened = platform.net.connect({ host: host, port: port }, () => {
+        if (socket === opened) step({ type: "opened", nowMs: platform.nowMs() });
+      });
+      socket = opened;
+      opened.on("data", (data: string) => {
+        if (socket === opened) {
+          step({ type: "bytes", bytes: platform.toBytes(data), nowMs: platform.nowMs() });
+        }
+      });
+      opened.on("close", () => {
+        if (socket !== opened) return;
+        socket = null;
+        step({ type: "closed", nowMs: platform.nowMs() });
+      });
+      opened.on("error", (error) => handlers.log("mqtt socket: " + String(error)));
+    } catch (error) {
+      // Espruino's Linux build throws at once for a refused connection or unknown host.
+      handlers.log("mqtt connect: " + String(error));
+      platform.setTimeout(() => step({ type: "closed", nowMs: platform.nowMs() }), 0);
+    }
+  };
+  const carryOut = (effect: MqttSessionEffect): void => {
+    if (effect.type === "send") {
+      if (socket !== null) socket.write(platform.toText(effect.bytes));
+    } else if (effect.type === "open") openSocket();
+    else if (effect.type === "close") closeSocket();
+    else if (effect.type === "message") {
+      handlers.message(effect.topic, effect.payload, effect.retain);
+    } else if (effect.type === "connected") handlers.connected();
+    else if (effect.type === "disconnected") handlers.disconnected(effect.reason);
+    else handlers.log("mqtt: " + effect.error);
+  };
+  const schedule = (): void => {
+    if (timer !== null) platform.clearTimeout(timer);
+    timer = null;
+    const deadline = nextSessionDeadlineMs(session);
+    if (deadline === null) return;
+    const delay = Math.min(MAX_TICK_MS, Math.max(0, deadline - platform.nowMs()));
+    timer = platform.setTimeout(() => {
+      timer = null;
+      step({ type: "tick", nowMs: platform.nowMs() });
+    }, delay);
+  };
+  const step = (event: MqttSessionEvent): void => {
+    queue.push(event);
+    if (running) return;
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const result = stepSession(session, queue.shift() as MqttSessionEvent);
+        session = result.session;
+        for (const effect of result.effects) carryOut(effect);
+      }
+    } finally {
+      running = false;
+    }
+    schedule();
+  };
+
+  return ok({
+    start: () => step({ type: "connect", nowMs: platform.nowMs() }),
+    retryNow: () => {
+      if (session.phase !== "waiting") return;
+      step({ type: "disconnect", nowMs: platform.nowMs() });
+      step({ type: "connect", nowMs: platform.nowMs() });
+    },
+    publish: (topic, payload, retain) => {
+      if (session.phase !== "connected") return false;
+      step({
+        type: "publish",
+        topic: topic,
+        payload: encodeUtf8(payload),
+        qos: 0,
+        retain: retain,
+        nowMs: platform.nowMs(),
+      });
+      return true;
+    },
+    subscribe: (filter) => {
+      // The session sends its subscriptions again after each CONNACK by itself.
+      if (session.subscriptions.some((item) => item.topic === filter)) return;
+      step({
+        type: "subscribe",
+        subscriptions: [{ topic: filter, qos: 0 }],
+        nowMs: platform.nowMs(),
+      });
+    },
+    isConnected: () => session.phase === "connected",
+    session: () => session,
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * Smart plug firmware entry point (bundled into `dist/plug.js`): the pure plug device
+ * (`lib/plug_device.ts`) with a relay pin and current sampling on the ADC.
+ *
+ * The calibration in the configuration (current gain, nominal voltage) is the
+ * hardware's, so it replaces the stored settings' values at each boot. While the relay
+ * is open no current can flow and the device reports zero whatever the ADC says, so the
+ * ADC is not read then: a flat two-sample burst stands in, saving the chip's time.
+ *
+ * @module
+ */
+
+import type { DeviceEffect } from "../lib/device_effects.ts";
+import { bootPlug, nextPlugDeadlineMs, stepPlug } from "../lib/plug_device.ts";
+import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
+import { createBurstSampler } from "./adc_burst.ts";
+import type { DeviceConfig, PlugHardware } from "./config.ts";
+import type { Runtime } from "./device_runtime.ts";
+import { espruinoGlobals, pinByName } from "./espruino_types.ts";
+import { FIRMWARE_VERSION, startFirmware } from "./firmware.ts";
+
+const g = espruinoGlobals();
+
+const hardwareOf = (config: DeviceConfig): PlugHardware => config.plug as PlugHardware;
+
+const OPEN_RELAY_BURST = new Uint16Array([512, 512]);
+
+startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
+  kind: "plug",
+  boot: (config, store, nowMs, network) => {
+    const hardware = hardwareOf(config);
+    const booted = bootPlug({
+      prefix: config.prefix,
+      id: config.id,
+      nowMs: nowMs,
+      settingsText: store.read("settings"),
+      energyText: store.read("energy"),
+      relayText: store.read("relay"),
+      network: network,
+      swVersion: FIRMWARE_VERSION,
+    });
+    const settings = Object.assign({}, booted.state.settings, {
+      currentGainA: hardware.currentGainA,
+      nominalVoltageV: hardware.nominalVoltageV,
+    });
+    const state = Object.assign({}, booted.state, { settings: settings });
+    return { state: state, effects: booted.effects, problems: booted.problems };
+  },
+  driver: (config) => {
+    const hardware = hardwareOf(config);
+    const relay = pinByName(g, hardware.relayPin);
+    g.pinMode(relay, "output");
+    return {
+      step: stepPlug,
+      deadlineMs: nextPlugDeadlineMs,
+      output: (effect: DeviceEffect) => {
+        if (effect.type === "relay") g.digitalWrite(relay, effect.on === hardware.relayActiveHigh);
+      },
+    };
+  },
+  hardware: (runtime: Runtime<PlugDeviceState, PlugDeviceEvent>, config) => {
+    const hardware = hardwareOf(config);
+    const adc = pinByName(g, hardware.adcPin);
+    // A board without this analog pin (Espruino's Linux build) reads a flat line: 0 W.
+    const read = adc === undefined ? () => 0.5 : () => g.analogRead(adc);
+    const sampler = createBurstSampler(read, g.getTime, (run) => g.setTimeout(run, 0), {
+      samples: hardware.burstSamples,
+      sliceSamples: hardware.sliceSamples,
+    });
+    const mainsHz = hardware.mainsHz;
+    runtime.every(hardware.measurePeriodMs, () => {
+      if (!runtime.state().relay.on) {
+        const burst = { sampleRateHz: mainsHz * 20, current: OPEN_RELAY_BURST };
+        runtime.dispatch({ type: "burst", nowMs: Math.floor(g.getTime() * 1000), burst, mainsHz });
+        return;
+      }
+      sampler.start((burst) => {
+        runtime.dispatch({ type: "burst", nowMs: Math.floor(g.getTime() * 1000), burst, mainsHz });
+      });
+    });
+  },
+});
