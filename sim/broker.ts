@@ -368,6 +368,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
       for (const watcher of watchers) watcher(message);
     });
     const listener = createServer((socket) => {
+      // Without it, each small message after the first in a burst waits for the client's
+      // delayed ACK (~40 ms on Linux): a command's answer would take 45 ms instead of 5.
+      socket.setNoDelay(true);
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
       instance.handle(socket);
