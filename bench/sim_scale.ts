@@ -1,0 +1,369 @@
+/**
+ * Scale benchmark on the in-process aedes broker, one process: first N raw mqtt.js clients
+ * (the baseline) each publish a plug-sized JSON snapshot once a second (QoS 1, retained, as
+ * the plugs do); then N simulated plugs run with telemetry every 1 s on a virtual clock at
+ * real time. One subscriber on `plugs/+/state` counts snapshots in a window; the figure is
+ * the simulator's snapshot throughput over the raw clients' (target >= 70 %).
+ *
+ * Run: `deno run -A bench/sim_scale.ts --devices 1000 --seconds 20 [--json out.json]`
+ * (`--data-dir DIR` puts the fleet's data folder elsewhere, e.g. on tmpfs;
+ * `--raw-messages K` makes each raw client publish K messages a second, the last one
+ * the snapshot, to match the simulator's whole telemetry batch; `--broker URL` uses an
+ * external broker, e.g. Mosquitto, instead of the in-process one).
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import mqtt from "mqtt";
+import { encodeSettings } from "../lib/settings_codec.ts";
+import { DEFAULT_PLUG_SETTINGS } from "../lib/settings.ts";
+import { startBroker } from "../sim/broker.ts";
+import { startRealtime, VirtualClock } from "../sim/clock.ts";
+import { fleetFromCounts, startFleet } from "../sim/fleet.ts";
+import { heater } from "../sim/loads.ts";
+import { type MemoryLink, memoryLink } from "../sim/mqtt_link.ts";
+import { SimPlug } from "../sim/plug.ts";
+import { deviceStore } from "../sim/store.ts";
+import {
+  machineInfo,
+  markdownTable,
+  parseBenchFlags,
+  round,
+  sleep,
+  writeJson,
+} from "./sim_bench_common.ts";
+import {
+  awaitConnections,
+  type Counter,
+  firstCrash,
+  inBatches,
+  measureWindow,
+  note,
+  startCounter,
+  type WindowFigures,
+  withTimeout,
+} from "./sim_scale_meter.ts";
+
+const USAGE = `Usage: deno run -A bench/sim_scale.ts [--devices N] [--seconds S] [--json FILE]
+  [--data-dir DIR] [--raw-messages K] [--broker mqtt://host:port]`;
+const SETTINGS_TEXT = encodeSettings("plugs", { ...DEFAULT_PLUG_SETTINGS, telemetryMs: 1000 });
+const MiB = 2 ** 20;
+
+/** One phase's figures. */
+export interface ScalePhase {
+  /** Clients asked to connect. */
+  devices: number;
+  /** Clients connected when the window opened. */
+  connected: number;
+  /** Wall ms from the first connection to the last (or to the timeout). */
+  connectSpreadMs: number;
+  /** Snapshots received per second: each device's rate over the window, summed. */
+  snapshotsPerSecond: number;
+  /** Snapshots received in the window over its length (steps with the per-second bursts). */
+  windowCountPerSecond: number;
+  /** Devices whose snapshot arrived at least once in the window. */
+  devicesSeen: number;
+  /** Event-loop lag over the window. */
+  lag: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** CPU over the window, % of one core (all threads). */
+  cpuPercent: number;
+  /** Share of wall time spent firing device timers (simulator only). */
+  deviceTimerShare: number | null;
+  /** Peak RSS in MiB. */
+  peakRssMiB: number;
+  /** Why the phase stopped early, if it did. */
+  aborted: string | null;
+}
+
+/** The benchmark's result. */
+export interface ScaleResult {
+  /** Benchmark name. */
+  bench: "sim_scale";
+  /** Where it ran. */
+  machine: ReturnType<typeof machineInfo>;
+  /** The broker: in-process aedes, or the URL of an external one. */
+  broker: string;
+  /** Devices (and raw clients). */
+  devices: number;
+  /** Window length in seconds. */
+  seconds: number;
+  /** Size of a plug's JSON snapshot. */
+  snapshotBytes: number;
+  /** Messages one plug publishes per second at telemetry 1 s (all topics). */
+  plugMessagesPerSecond: number;
+  /** Messages each raw client publishes per second. */
+  rawMessagesPerSecond: number;
+  /** Wall ms `startFleet` blocked the process (construction, storage, boot). */
+  startFleetMs: number;
+  /** The simulator. */
+  sim: ScalePhase;
+  /** Raw mqtt.js clients. */
+  raw: ScalePhase;
+  /** The first uncaught error of the run (from the broker or a client), if any. */
+  crash: string | null;
+  /** Simulator snapshots/s over raw snapshots/s. */
+  throughputRatio: number;
+}
+
+/** One plug on an in-memory link: its snapshot and how much it publishes at telemetry 1 s. */
+const probePlug = (): { snapshot: string; messagesPerSecond: number } => {
+  const clock = new VirtualClock({ startMs: Date.UTC(2026, 0, 15) });
+  const values = new Map<string, string>([["settings", SETTINGS_TEXT]]);
+  const store = {
+    read: (k: string) => values.get(k) ?? null,
+    write: (k: string, v: string) => void values.set(k, v),
+  };
+  let link: MemoryLink | null = null;
+  const plug = new SimPlug({
+    id: "plug1",
+    prefix: "",
+    clock,
+    link: () => (link = memoryLink()),
+    store,
+    load: heater(),
+  });
+  plug.start();
+  clock.advanceBy(5000);
+  // A switched-on load, so the snapshot carries every reading.
+  (link as MemoryLink | null)?.inject("plugs/plug1/commands/power", "ON", false);
+  clock.advanceBy(5000);
+  const published = (link as MemoryLink | null)?.published ?? [];
+  const before = published.length;
+  clock.advanceBy(10000);
+  const snapshot = published.findLast((m) => m.topic === "plugs/plug1/state")?.payload ?? "{}";
+  return { snapshot, messagesPerSecond: (published.length - before) / 10 };
+};
+
+/**
+ * Long enough for the simulator's connection ramp at 1000 devices on the in-process broker
+ * (30-40 s), short enough that a run stays near three minutes.
+ */
+const connectTimeoutMs = (devices: number): number => (devices <= 100 ? 20000 : 45000);
+
+const runSim = async (
+  url: string,
+  counter: Counter,
+  devices: number,
+  seconds: number,
+  dataDir: string,
+) => {
+  const specs = fleetFromCounts(devices, 0, 0);
+  for (const spec of specs) {
+    deviceStore(dataDir, spec.id, { fsync: false }).write("settings", SETTINGS_TEXT);
+  }
+  const clock = new VirtualClock({ startMs: Date.now() });
+  // Time spent in device work (measurement, the pure device, mqtt.js publish calls).
+  let timerMs = 0;
+  const advanceTo = clock.advanceTo.bind(clock);
+  clock.advanceTo = (targetMs: number): number => {
+    const began = performance.now();
+    try {
+      return advanceTo(targetMs);
+    } finally {
+      timerMs += performance.now() - began;
+    }
+  };
+  const driver = startRealtime(clock, 1);
+  note(`sim: starting ${devices} plugs`);
+  const began = performance.now();
+  const fleet = startFleet({ devices: specs, clock, prefix: "", dataDir, seed: 1, brokerUrl: url });
+  const startFleetMs = round(performance.now() - began, 0);
+  const connection = await awaitConnections(
+    devices,
+    () => fleet.plugs.reduce((n, plug) => n + (plug.connected ? 1 : 0), 0),
+    connectTimeoutMs(devices),
+  );
+  note(`sim: ${connection.connected} connected (${connection.aborted ?? "all"}); measuring`);
+  const window = connection.aborted === "rss" || firstCrash() !== null
+    ? null
+    : await measureWindow(counter, seconds, () => timerMs);
+  note("sim: stopping");
+  await withTimeout(inBatches([...fleet.devices.values()], (device) => device.stop()), 20000);
+  await withTimeout(fleet.stop(), 10000);
+  driver.stop();
+  return { startFleetMs, phase: toPhase(devices, connection, window, true) };
+};
+
+const runRaw = async (
+  url: string,
+  counter: Counter,
+  devices: number,
+  seconds: number,
+  snapshot: string,
+  perSecond: number,
+) => {
+  const clients: mqtt.MqttClient[] = [];
+  note(`raw: connecting ${devices} clients`);
+  for (let i = 1; i <= devices; i++) {
+    const client = mqtt.connect(url, {
+      clientId: `bench-raw-${i}`,
+      clean: true,
+      keepalive: 30,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      will: {
+        topic: `plugs/raw${i}/availability`,
+        payload: Buffer.from("offline"),
+        qos: 1,
+        retain: true,
+      },
+    });
+    client.on("error", () => {});
+    clients.push(client);
+  }
+  const connection = await awaitConnections(
+    devices,
+    () => clients.reduce((n, client) => n + (client.connected ? 1 : 0), 0),
+    connectTimeoutMs(devices),
+  );
+  const timers = clients.map((client, index) =>
+    setInterval(() => {
+      if (!client.connected) return;
+      // Extra messages stand in for the plug's per-parameter states; the snapshot goes last.
+      for (let k = 1; k < perSecond; k++) {
+        client.publish(`plugs/raw${index + 1}/states/p${k}`, "123.4", { qos: 1, retain: true });
+      }
+      client.publish(`plugs/raw${index + 1}/state`, snapshot, { qos: 1, retain: true });
+    }, 1000)
+  );
+  note(`raw: ${connection.connected} connected (${connection.aborted ?? "all"}); measuring`);
+  const window = connection.aborted === "rss" || firstCrash() !== null
+    ? null
+    : await measureWindow(counter, seconds, () => 0);
+  note("raw: stopping");
+  for (const timer of timers) clearInterval(timer);
+  // Leave no retained raw messages behind for the simulator's subscriptions to scan.
+  const clearRetained = async (client: mqtt.MqttClient, index: number): Promise<void> => {
+    if (client.connected) {
+      const base = `plugs/raw${index + 1}`;
+      const topics = [`${base}/state`];
+      for (let k = 1; k < perSecond; k++) topics.push(`${base}/states/p${k}`);
+      await Promise.all(topics.map((t) => client.publishAsync(t, "", { qos: 1, retain: true })));
+    }
+    await client.endAsync(true);
+  };
+  const indexed = clients.map((client, index) => ({ client, index }));
+  await withTimeout(inBatches(indexed, (c) => clearRetained(c.client, c.index)), 20000);
+  return toPhase(devices, connection, window, false);
+};
+
+const toPhase = (
+  devices: number,
+  connection: { connected: number; spreadMs: number; aborted: string | null },
+  window: WindowFigures | null,
+  sim: boolean,
+): ScalePhase => ({
+  devices,
+  connected: connection.connected,
+  connectSpreadMs: connection.spreadMs,
+  snapshotsPerSecond: window?.snapshotsPerSecond ?? 0,
+  windowCountPerSecond: window?.windowCountPerSecond ?? 0,
+  devicesSeen: window?.devicesSeen ?? 0,
+  lag: window?.lag ?? { p50Ms: NaN, p99Ms: NaN, maxMs: NaN },
+  cpuPercent: window?.cpuPercent ?? NaN,
+  deviceTimerShare: sim ? window?.timerShare ?? null : null,
+  peakRssMiB: window?.peakRssMiB ?? Math.round(Deno.memoryUsage().rss / MiB),
+  aborted: window?.aborted ?? connection.aborted,
+});
+
+/**
+ * Runs the benchmark: the simulator phase, then the raw phase, on one broker.
+ *
+ * @param devices Plugs and raw clients.
+ * @param seconds Window length.
+ * @param options Data folder (default a temporary one) and raw messages per second.
+ * @returns The figures.
+ */
+export async function runScaleBench(
+  devices: number,
+  seconds: number,
+  options: { dataDir?: string; rawMessagesPerSecond?: number; brokerUrl?: string } = {},
+): Promise<ScaleResult> {
+  const machine = machineInfo();
+  const probe = probePlug();
+  const rawPerSecond = options.rawMessagesPerSecond ?? 1;
+  const broker = options.brokerUrl === undefined ? await startBroker({ port: 0 }) : null;
+  const url = broker?.url ?? options.brokerUrl!;
+  const counter = await startCounter(url);
+  const dataDir = await Deno.makeTempDir({ dir: options.dataDir, prefix: "sim_scale_" });
+  try {
+    // Raw first: should the simulator's load crash the broker, the baseline is already in.
+    const raw = await runRaw(url, counter, devices, seconds, probe.snapshot, rawPerSecond);
+    await sleep(1000);
+    const sim = await runSim(url, counter, devices, seconds, dataDir);
+    return {
+      bench: "sim_scale",
+      machine,
+      broker: broker === null ? url : "in-process aedes",
+      devices,
+      seconds,
+      snapshotBytes: new TextEncoder().encode(probe.snapshot).length,
+      plugMessagesPerSecond: probe.messagesPerSecond,
+      rawMessagesPerSecond: rawPerSecond,
+      startFleetMs: sim.startFleetMs,
+      sim: sim.phase,
+      raw,
+      crash: firstCrash(),
+      throughputRatio: raw.snapshotsPerSecond > 0
+        ? round(sim.phase.snapshotsPerSecond / raw.snapshotsPerSecond, 3)
+        : 0,
+    };
+  } finally {
+    await withTimeout(counter.end(), 5000);
+    if (broker !== null) await withTimeout(broker.stop(), 10000);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+/**
+ * Formats a result as a markdown table.
+ *
+ * @param r The result.
+ * @returns The table, with a line of context above it.
+ */
+export function scaleTable(r: ScaleResult): string {
+  const both = (f: (p: ScalePhase) => string | number): (string | number)[] => [f(r.sim), f(r.raw)];
+  const lag = (p: ScalePhase): string => `${p.lag.p50Ms} / ${p.lag.p99Ms} / ${p.lag.maxMs}`;
+  const rows: (string | number)[][] = [
+    ["connected", ...both((p) => `${p.connected}/${p.devices}`), ""],
+    ["connect spread, first to last (s)", ...both((p) => round(p.connectSpreadMs / 1000, 1)), ""],
+    [
+      `snapshots/s (nominal ${r.devices})`,
+      ...both((p) => p.snapshotsPerSecond),
+      r.throughputRatio,
+    ],
+    ["snapshots in window / window length", ...both((p) => p.windowCountPerSecond), ""],
+    ["devices seen in window", ...both((p) => p.devicesSeen), ""],
+    ["event-loop lag p50 / p99 / max (ms)", ...both(lag), ""],
+    ["CPU (% of one core)", ...both((p) => p.cpuPercent), ""],
+    ["device timers (share of wall)", r.sim.deviceTimerShare ?? "", "", ""],
+    ["peak RSS (MiB)", ...both((p) => p.peakRssMiB), ""],
+    ["aborted", ...both((p) => p.aborted ?? "no"), ""],
+  ];
+  return `sim_scale: ${r.devices} plugs vs ${r.devices} raw mqtt.js clients on ${r.broker}, ` +
+    `${r.seconds} s window, ` +
+    `${r.machine.cpu} x${r.machine.cores}, Deno ${r.machine.deno}, ` +
+    `load ${r.machine.loadAverage1m.toFixed(1)} at start\n` +
+    `plug publishes ${r.plugMessagesPerSecond} msg/s (snapshot ${r.snapshotBytes} B); raw client ` +
+    `${r.rawMessagesPerSecond} msg/s; startFleet blocked ${r.startFleetMs} ms\n\n` +
+    markdownTable(["figure", "simulator", "raw mqtt.js", "ratio"], rows);
+}
+
+if (import.meta.main) {
+  const flags = parseBenchFlags(
+    Deno.args,
+    { devices: 1000, seconds: 20, json: null, extra: {} },
+    USAGE,
+    ["data-dir", "raw-messages", "broker"],
+  );
+  if (flags === null) Deno.exit(Deno.args.includes("--help") || Deno.args.includes("-h") ? 0 : 2);
+  const result = await runScaleBench(flags.devices, flags.seconds, {
+    dataDir: flags.extra["data-dir"],
+    rawMessagesPerSecond: Number(flags.extra["raw-messages"] ?? 1),
+    brokerUrl: flags.extra["broker"],
+  });
+  console.log(scaleTable(result));
+  await writeJson(flags.json, result);
+  Deno.exit(0);
+}

@@ -1,0 +1,177 @@
+/**
+ * Measuring helpers of `sim_scale.ts`: the snapshot counter, the connection wait, the
+ * measurement window (rate, event-loop lag, CPU, RSS), and crash capture.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import mqtt from "mqtt";
+import { CpuMeter, type LagSummary, LoopMeter, round, sleep } from "./sim_bench_common.ts";
+
+/** The run stops measuring above this resident set size. */
+export const RSS_LIMIT_BYTES: number = 12 * 2 ** 30;
+const MiB = 2 ** 20;
+
+/**
+ * The first uncaught error (aedes' mqemitter can overflow the stack under load): recorded
+ * so the run ends with what it measured instead of dying.
+ */
+let crash: string | null = null;
+
+/** The first uncaught error so far, or `null`. */
+export const firstCrash = (): string | null => crash;
+process.on("uncaughtException", (error: Error) => {
+  crash ??= `${error.name}: ${error.message}`;
+  note(`uncaught ${crash}`);
+});
+
+/** Progress on stderr, so stdout stays the table. */
+export const note = (text: string): void =>
+  console.error(`[sim_scale ${new Date().toISOString()}] ${text}`);
+
+const STOP_BATCH = 100;
+
+/** Stops items a hundred at a time. */
+export const inBatches = async <T>(
+  items: T[],
+  stop: (item: T) => Promise<unknown>,
+): Promise<void> => {
+  for (let i = 0; i < items.length; i += STOP_BATCH) {
+    await Promise.all(items.slice(i, i + STOP_BATCH).map((item) => stop(item).catch(() => {})));
+  }
+};
+
+/** Waits for work, at most `ms`. */
+export const withTimeout = (work: Promise<unknown>, ms: number): Promise<unknown> =>
+  Promise.race([work, sleep(ms)]);
+
+/** A running snapshot counter. */
+export interface Counter {
+  /** Starts counting afresh. */
+  open(): void;
+  /** Stops counting; returns the count, the summed per-device rate and the devices seen. */
+  close(windowMs: number): { count: number; rate: number; seen: number };
+  /** Disconnects. */
+  end(): Promise<unknown>;
+}
+
+/**
+ * Counts snapshots on `plugs/+/state` inside a window. Devices publish in step (they boot in
+ * the same tick), so a plain count over a window jumps by N at each second's edge; the rate
+ * is therefore summed per device, from its first to its last snapshot in the window.
+ */
+export const startCounter = async (url: string): Promise<Counter> => {
+  const client = await mqtt.connectAsync(url, { clientId: "bench-counter", clean: true });
+  let counting = false;
+  const perTopic = new Map<string, { count: number; firstMs: number; lastMs: number }>();
+  client.on("message", (topic) => {
+    if (!counting) return;
+    const now = performance.now();
+    const entry = perTopic.get(topic);
+    if (entry === undefined) perTopic.set(topic, { count: 1, firstMs: now, lastMs: now });
+    else {
+      entry.count++;
+      entry.lastMs = now;
+    }
+  });
+  await client.subscribeAsync("plugs/+/state", { qos: 0 });
+  return {
+    open: () => {
+      counting = true;
+      perTopic.clear();
+    },
+    close: (windowMs: number) => {
+      counting = false;
+      let count = 0;
+      let rate = 0;
+      for (const entry of perTopic.values()) {
+        count += entry.count;
+        // A lagging simulator delivers a device's snapshots in clumps: a short span says
+        // nothing about its rate, so such a device counts over the whole window.
+        const spanMs = entry.lastMs - entry.firstMs;
+        rate += spanMs >= windowMs / 2
+          ? ((entry.count - 1) * 1000) / spanMs
+          : (entry.count * 1000) / windowMs;
+      }
+      return { count, rate, seen: perTopic.size };
+    },
+    end: () => client.endAsync(true),
+  };
+};
+
+/** Waits until every client is connected (or the timeout, or the RSS limit). */
+export const awaitConnections = async (
+  devices: number,
+  connectedCount: () => number,
+  timeoutMs: number,
+): Promise<{ connected: number; spreadMs: number; aborted: string | null }> => {
+  const began = performance.now();
+  let firstMs: number | null = null;
+  for (;;) {
+    const connected = connectedCount();
+    const now = performance.now();
+    if (connected > 0 && firstMs === null) firstMs = now;
+    const spreadMs = firstMs === null ? 0 : round(now - firstMs, 0);
+    if (connected >= devices) return { connected, spreadMs, aborted: null };
+    if (crash !== null) return { connected, spreadMs, aborted: crash };
+    if (Deno.memoryUsage().rss > RSS_LIMIT_BYTES) return { connected, spreadMs, aborted: "rss" };
+    if (now - began > timeoutMs) return { connected, spreadMs, aborted: "connect timeout" };
+    await sleep(50);
+  }
+};
+
+/** What one measurement window saw. */
+export interface WindowFigures {
+  /** Snapshots per second, summed over devices. */
+  snapshotsPerSecond: number;
+  /** Snapshots counted over the window length. */
+  windowCountPerSecond: number;
+  /** Devices whose snapshot arrived in the window. */
+  devicesSeen: number;
+  /** Event-loop lag. */
+  lag: LagSummary;
+  /** CPU, % of one core. */
+  cpuPercent: number;
+  /** Share of wall time in device timers. */
+  timerShare: number;
+  /** Peak RSS in MiB. */
+  peakRssMiB: number;
+  /** Why the window ended early, if it did. */
+  aborted: string | null;
+}
+
+/** Warms up, then counts snapshots over the window. */
+export const measureWindow = async (
+  counter: Counter,
+  seconds: number,
+  timerMs: () => number,
+): Promise<WindowFigures> => {
+  await sleep(Math.min(3000, seconds * 1000));
+  const loop = new LoopMeter();
+  const cpu = new CpuMeter();
+  loop.start();
+  counter.open();
+  const timerBefore = timerMs();
+  const began = performance.now();
+  let aborted: string | null = null;
+  while (performance.now() - began < seconds * 1000) {
+    await sleep(100);
+    if (Deno.memoryUsage().rss > RSS_LIMIT_BYTES) aborted = "rss";
+    aborted ??= crash;
+    if (aborted !== null) break;
+  }
+  const wallMs = performance.now() - began;
+  const counted = counter.close(wallMs);
+  loop.stop();
+  return {
+    snapshotsPerSecond: round(counted.rate, 1),
+    windowCountPerSecond: round(counted.count / (wallMs / 1000), 1),
+    devicesSeen: counted.seen,
+    lag: loop.summary(),
+    cpuPercent: cpu.percentOfOneCore(),
+    timerShare: round((timerMs() - timerBefore) / wallMs, 3),
+    peakRssMiB: Math.round(loop.peakRssBytes / MiB),
+    aborted,
+  };
+};
