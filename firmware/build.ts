@@ -2,11 +2,13 @@
  * The firmware build (`deno task build:firmware`): bundles each entry point into one
  * minified IIFE script (`dist/plug.js`, `dist/fan.js`), checks that the bundle is in
  * the subset Espruino 2v29 runs and `require`s nothing but Espruino's built-in modules,
- * and prints each file's size. Any violation fails the build.
+ * gzips the device page (`dist/page.html.gz`, which the flash task stores for the chip's
+ * web server), and prints each file's size. Any violation fails the build.
  *
  * @module
  */
 
+import { gzipSync } from "node:zlib";
 import { parse } from "acorn";
 import { bundleScript } from "./bundle.ts";
 import { checkEspruinoSubset } from "./espruino_subset.ts";
@@ -14,6 +16,20 @@ import { lazyModules } from "./lazy_modules.ts";
 
 /** Modules an ESP8266 Espruino build ships; nothing else may be `require`d. */
 export const ALLOWED_MODULES: readonly string[] = ["Wifi", "Storage", "net", "http", "crypto"];
+
+/**
+ * Firmware modules made lazy like lib/ (see lazy_modules.ts): the web server's code runs
+ * only while a request is served. Resident is `web_history_record.ts`, fed with every
+ * reading (`web_context.ts` holds types only).
+ */
+export const LAZY_FIRMWARE_MODULES: readonly string[] = [
+  "firmware/web.ts",
+  "firmware/web_history.ts",
+  "firmware/web_port.ts",
+  "firmware/web_page.ts",
+  "firmware/web_update.ts",
+  "firmware/web_crypto.ts",
+];
 
 /** The device kinds and their entry points. */
 export const FIRMWARE_ENTRIES: Readonly<Record<"plug" | "fan", string>> = {
@@ -143,9 +159,12 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
   const lazy = await Deno.makeTempFile({ prefix: "housegrid-" + kind + "-", suffix: ".js" });
   let code: string;
   try {
-    // Only lib/ is made lazy: firmware modules hold the long-lived closures anyway, and
-    // making them lazy too was measured to cost more than it saves.
-    await Deno.writeTextFile(lazy, lazyModules(bundled, (path) => path.startsWith("lib/")));
+    // lib/ is made lazy, and the web server's modules; other firmware modules hold the
+    // long-lived closures anyway, and making them lazy too was measured to cost more than
+    // it saves.
+    const isLazy = (path: string): boolean =>
+      path.startsWith("lib/") || LAZY_FIRMWARE_MODULES.includes(path);
+    await Deno.writeTextFile(lazy, lazyModules(bundled, isLazy));
     code = await bundleScript(lazy, { minify: true });
   } finally {
     await Deno.remove(lazy);
@@ -159,11 +178,51 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
   return { kind, code, bytes: new TextEncoder().encode(code).length };
 }
 
+/** The gzipped page's file name in the build's output folder. */
+export const PAGE_BUILD_FILE = "page.html.gz";
+
 /**
- * Builds both bundles into a folder.
+ * Gzips the device page for the chip (it serves the bytes as they are, with
+ * `Content-Encoding: gzip`). The gzip header's time is zero, so the same page always
+ * gives the same bytes.
  *
- * @param outDir Where to write `plug.js` and `fan.js`.
- * @returns What was built.
+ * @param html The page, `web/device.html` by default.
+ * @returns The gzip bytes.
+ * @example
+ * ```ts
+ * import { gzipPage } from "./build.ts";
+ * import { gunzipSync } from "node:zlib";
+ * import assert from "node:assert/strict";
+ * const page = "<!doctype html><title>x</title>".repeat(50);
+ * const gz = gzipPage(page);
+ * assert.ok(gz.length < page.length / 5);
+ * assert.equal(new TextDecoder().decode(gunzipSync(gz)), page);
+ * ```
+ */
+export function gzipPage(html: string): Uint8Array {
+  return new Uint8Array(gzipSync(new TextEncoder().encode(html), { level: 9 }));
+}
+
+/**
+ * Gzips `web/device.html` into a folder.
+ *
+ * @param outDir Where to write {@linkcode PAGE_BUILD_FILE}.
+ * @returns The file's path and size.
+ */
+export async function buildPage(outDir: string): Promise<{ path: string; bytes: number }> {
+  const html = await Deno.readTextFile(new URL("../web/device.html", import.meta.url));
+  const gz = gzipPage(html);
+  await Deno.mkdir(outDir, { recursive: true });
+  const path = outDir + "/" + PAGE_BUILD_FILE;
+  await Deno.writeFile(path, gz);
+  return { path, bytes: gz.length };
+}
+
+/**
+ * Builds both bundles, and the gzipped page, into a folder.
+ *
+ * @param outDir Where to write `plug.js`, `fan.js` and `page.html.gz`.
+ * @returns The bundles built.
  */
 export async function buildAll(outDir: string): Promise<BuiltFirmware[]> {
   await Deno.mkdir(outDir, { recursive: true });
@@ -173,6 +232,7 @@ export async function buildAll(outDir: string): Promise<BuiltFirmware[]> {
     await Deno.writeTextFile(outDir + "/" + kind + ".js", firmware.code);
     built.push(firmware);
   }
+  await buildPage(outDir);
   return built;
 }
 
@@ -182,6 +242,8 @@ if (import.meta.main) {
     for (const firmware of await buildAll(outDir)) {
       console.log(`${outDir}/${firmware.kind}.js  ${firmware.bytes} bytes`);
     }
+    const page = await Deno.stat(outDir + "/" + PAGE_BUILD_FILE);
+    console.log(`${outDir}/${PAGE_BUILD_FILE}  ${page.size} bytes`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     Deno.exit(1);

@@ -43,12 +43,17 @@ export interface MqttConfig {
   keepaliveS: number;
 }
 
-/** The login of the device's web page. */
+/** The device's web page. */
 export interface WebAccount {
-  /** User name. */
+  /** User name (informational: the page asks for the password only). */
   user: string;
-  /** Password. */
+  /**
+   * Password; when given, it replaces the page's password at the next boot and is then
+   * removed from the stored file. `""` keeps the current one (or the first-run form).
+   */
   password: string;
+  /** HTTP port; 0 turns the web server off. */
+  port: number;
 }
 
 /** Pins and calibration of a plug. */
@@ -254,6 +259,7 @@ export function parseDeviceConfig(value: unknown): Result<DeviceConfig> {
   const web: WebAccount = {
     user: account.text("user", "admin"),
     password: account.text("password", ""),
+    port: account.whole("port", 80, 0, 65535),
   };
   const config: DeviceConfig = {
     kind: kind === "fan" ? "fan" : "plug",

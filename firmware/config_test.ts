@@ -12,7 +12,7 @@ Deno.test("a minimal plug configuration gets every default", () => {
     prefix: "",
     wifi: { ssid: "", password: "", apPassword: "", ntp: "pool.ntp.org" },
     mqtt: { host: "10.0.0.5", port: 1883, username: "", password: "", keepaliveS: 60 },
-    web: { user: "admin", password: "" },
+    web: { user: "admin", password: "", port: 80 },
     plug: {
       relayPin: "D12",
       relayActiveHigh: true,
@@ -36,7 +36,7 @@ Deno.test("a fan configuration with its pins and sensor", () => {
     prefix: "home/",
     wifi: { ssid: "lan", password: "secret", apPassword: "provision", ntp: "" },
     mqtt: { host: "broker", port: 8883, username: "u", password: "p", keepaliveS: 30 },
-    web: { user: "me", password: "pw" },
+    web: { user: "me", password: "pw", port: 8080 },
     pins: { speeds: ["D12", "D13"], activeHigh: false, sda: "D2", scl: "D14" },
     sensor: { address: 0x77, periodMs: 5000 },
   });
@@ -51,6 +51,7 @@ Deno.test("a fan configuration with its pins and sensor", () => {
   });
   assert.equal(parsed.value.plug, null);
   assert.equal(parsed.value.mqtt.keepaliveS, 30);
+  assert.equal(parsed.value.web.port, 8080);
 });
 
 Deno.test("every problem is named with its field", () => {

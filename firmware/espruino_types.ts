@@ -12,10 +12,14 @@
 
 /** `require("Storage")`: named files in flash that survive reboots. */
 export interface EspruinoStorage {
-  /** The file's contents, `undefined` when missing. */
-  read(name: string): string | undefined;
-  /** Writes (replaces) a file; `false` when it failed. */
-  write(name: string, data: string): boolean;
+  /** The file's contents (or `length` bytes from `offset`), `undefined` when missing. */
+  read(name: string, offset?: number, length?: number): string | undefined;
+  /**
+   * Writes (replaces) a file; `false` when it failed. With `offset` 0 and `size`, a file of
+   * `size` bytes is created and later writes fill it at their `offset` (never over data
+   * already written).
+   */
+  write(name: string, data: string, offset?: number, size?: number): boolean;
   /** Parses a JSON file; with `noExceptions`, `undefined` on bad JSON or no file. */
   readJSON(name: string, noExceptions: boolean): unknown;
   /** Writes a value as JSON. */
@@ -24,6 +28,10 @@ export interface EspruinoStorage {
   erase(name: string): void;
   /** Bytes still free. */
   getFree(): number;
+  /** Byte counts: free, and erased files waiting for a compaction (2v29). */
+  getStats?(): { freeBytes: number; trashBytes: number };
+  /** Reclaims erased files' space (moving files, and what points into them). */
+  compact?(): void;
 }
 
 /** A TCP socket of `require("net")`. */
@@ -42,6 +50,60 @@ export interface EspruinoSocket {
 export interface EspruinoNet {
   /** Opens a TCP connection; `callback` runs once it is open. */
   connect(options: { host: string; port: number }, callback: () => void): EspruinoSocket;
+}
+
+/** `require("crypto")`: what a build has varies (an ESP8266_4MB has SHA1 only). */
+export interface EspruinoCrypto {
+  /** SHA-1 of a binary string (20 bytes). */
+  SHA1?(message: string): ArrayBuffer;
+  /** SHA-256 of a binary string (32 bytes); builds with `SHA256` only. */
+  SHA256?(message: string): ArrayBuffer;
+  /** PBKDF2; builds with TLS only. `keySize` is in 32-bit words. */
+  PBKDF2?(
+    passphrase: string,
+    salt: string,
+    options: { keySize: number; iterations: number; hasher: string },
+  ): ArrayBuffer;
+}
+
+/** A request of `require("http").createServer`. */
+export interface EspruinoHttpRequest {
+  /** E.g. `GET`. */
+  method: string;
+  /** Path and query, e.g. `/devices/plug1/api/state`. */
+  url: string;
+  /** Headers, names as the client sent them. */
+  headers: Record<string, string>;
+  /** Body data (binary strings). */
+  on(event: "data", listener: (data: string) => void): void;
+  /** `end` after the whole body, `close` when the connection closes. */
+  on(event: "end" | "close", listener: () => void): void;
+}
+
+/** A response of `require("http").createServer`. */
+export interface EspruinoHttpResponse {
+  /** Sends the status line and headers. */
+  writeHead(status: number, headers: Record<string, string>): void;
+  /** Queues body data (a binary string). */
+  write(data: string): unknown;
+  /** Ends the response (and, Espruino's default, the connection). */
+  end(data?: string): void;
+  /** `drain` once everything queued is sent, `close` when the connection closes. */
+  on(event: "drain" | "close", listener: () => void): void;
+}
+
+/** An HTTP server. */
+export interface EspruinoHttpServer {
+  /** Starts listening. */
+  listen(port: number): unknown;
+}
+
+/** `require("http")`. */
+export interface EspruinoHttp {
+  /** Makes a server; `handler` runs once a request's headers have arrived. */
+  createServer(
+    handler: (req: EspruinoHttpRequest, res: EspruinoHttpResponse) => void,
+  ): EspruinoHttpServer;
 }
 
 /** What `Wifi.getIP()` reports. */
@@ -102,6 +164,8 @@ export interface EspruinoE {
   toUint8Array(text: string): Uint8Array;
   /** Variables a value occupies. */
   getSizeOf(value: unknown, depth?: number): number;
+  /** A random 32-bit number "from noise" (on an ESP8266 it is libc's `rand()`). */
+  hwRand?(): number;
 }
 
 /** Pin modes of `pinMode`. */
@@ -115,6 +179,10 @@ export interface EspruinoGlobals {
   require(name: "net"): EspruinoNet;
   /** Built-in modules (throws on a board without Wi-Fi). */
   require(name: "Wifi"): EspruinoWifi;
+  /** Built-in modules. */
+  require(name: "http"): EspruinoHttp;
+  /** Built-in modules (what it holds depends on the build). */
+  require(name: "crypto"): EspruinoCrypto;
   /** Seconds since 1970 (or since boot before the clock is set), fractional. */
   getTime(): number;
   /** Reads an analog pin: 0..1. */
@@ -135,8 +203,17 @@ export interface EspruinoGlobals {
   clearTimeout(id: unknown): void;
   /** Repeating timers. */
   setInterval(callback: () => void, ms: number): unknown;
-  /** Variable usage. */
-  process: { memory(): { usage: number; total: number; free: number } };
+  /** Variable usage, and the build (`env.BOARD`, e.g. `ESP8266_4MB` or `LINUX`). */
+  process: {
+    memory(): { usage: number; total: number; free: number };
+    env?: { BOARD?: string };
+  };
+  /** Restarts the interpreter and runs a Storage file (not kept across a power cycle). */
+  load?(file: string): void;
+  /** The Storage file the program was started from by `load(file)`; unset at boot. */
+  __FILE__?: string;
+  /** Reads a 32-bit word of memory (a hardware register). */
+  peek32?(address: number): number;
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
-import { bootFan, nextFanDeviceDeadlineMs, stepFanDevice } from "../lib/fan_device.ts";
+import { bootFan, fanStates, nextFanDeviceDeadlineMs, stepFanDevice } from "../lib/fan_device.ts";
 import type { FanDeviceEvent, FanDeviceState } from "../lib/fan_device.ts";
 import { createBme280 } from "./bme280_i2c.ts";
 import type { DeviceConfig, FanHardware } from "./config.ts";
@@ -21,6 +21,8 @@ import { FIRMWARE_VERSION, startFirmware } from "./firmware.ts";
 const g = espruinoGlobals();
 
 const hardwareOf = (config: DeviceConfig): FanHardware => config.fan as FanHardware;
+
+const NOT_SHOWN = { settings: undefined, network: undefined };
 
 startFirmware<FanDeviceState, FanDeviceEvent>(g, {
   kind: "fan",
@@ -67,5 +69,21 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
       sensor.read((reading) => runtime.dispatch({ type: "reading", nowMs: nowMs(), reading }));
     runtime.every(hardware.readPeriodMs, readNow);
     readNow();
+  },
+  view: {
+    pageStates: (state, nowMs) => {
+      const fan = state as FanDeviceState;
+      return Object.assign({}, fanStates(fan, nowMs), NOT_SHOWN, {
+        maxSpeed: fan.settings.maxSpeed,
+      });
+    },
+    series: ["humidity", "temperature"],
+    sample: (state, nowMs) => {
+      const states = fanStates(state as FanDeviceState, nowMs);
+      return [
+        states.humidityPct === null ? NaN : states.humidityPct,
+        states.tempC === null ? NaN : states.tempC,
+      ];
+    },
   },
 });

@@ -1,7 +1,8 @@
 /**
  * The start-up both entry points share: read and check the configuration, open the
  * bounded store, boot the pure device, then bring up Wi-Fi, the MQTT session (with
- * `offline` as its retained last will) and the device's hardware.
+ * `offline` as its retained last will), the web server (`web.ts`, loaded per request)
+ * and the device's hardware.
  *
  * @module
  */
@@ -21,6 +22,12 @@ import type { MqttNet } from "./mqtt_net.ts";
 import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
 import type { BoundedStore } from "./storage.ts";
 import { startWifi, WIRED_NETWORK } from "./wifi.ts";
+import { serveWeb } from "./web.ts";
+import type { ChipWeb, WebView } from "./web_context.ts";
+import { CHIP_HISTORY_SLOT_MS, CHIP_HISTORY_SLOTS, createChipHistory } from "./web_history.ts";
+import { recordReading } from "./web_history_record.ts";
+import { adoptConfiguredPassword } from "./web_port.ts";
+import { settleFirmware } from "./web_update.ts";
 
 /** Firmware version announced in discovery. */
 export const FIRMWARE_VERSION = "0.1.0";
@@ -43,6 +50,8 @@ export interface FirmwareKind<S extends { bootMs: number }, X> {
   driver(config: DeviceConfig): DeviceDriver<S, X>;
   /** Starts the hardware's own work (sampling, sensor reading). */
   hardware(runtime: Runtime<S, X>, config: DeviceConfig): void;
+  /** What the device page shows. */
+  view: WebView;
 }
 
 /**
@@ -124,7 +133,8 @@ export function startFirmware<S extends { bootMs: number }, X>(
     // Espruino's Linux build has no Wifi module: the network counts as up.
   }
   let net: MqttNet | null = null;
-  const runtime = startRuntime(kind.driver(config), {
+  const driver = kind.driver(config);
+  const runtime = startRuntime(driver, {
     publish: (topic, payload, retain) => net !== null && net.publish(topic, payload, retain),
     subscribe: (filter) => {
       if (net !== null) net.subscribe(filter);
@@ -164,6 +174,42 @@ export function startFirmware<S extends { bootMs: number }, X>(
   net = made.value;
   const mqtt = made.value;
   let started = false;
+  // The web server and what it keeps; its handling code loads per request.
+  let web: ChipWeb | null = null;
+  if (config.web.port > 0) {
+    const served: ChipWeb = {
+      g: g,
+      config: config,
+      storage: storage,
+      store: store,
+      version: FIRMWARE_VERSION,
+      runtime: runtime,
+      step: driver.step,
+      view: kind.view,
+      history: createChipHistory(kind.view.series, CHIP_HISTORY_SLOTS, CHIP_HISTORY_SLOT_MS),
+      wifi: wifi,
+      wifiStatus: { state: wifi === null ? "up" : "connecting", lastError: "" },
+      auth: null,
+      seed: "",
+      updating: false,
+      log: log,
+    };
+    web = served;
+    try {
+      g.require("http").createServer((req, res) => serveWeb(served, req, res)).listen(
+        config.web.port,
+      );
+    } catch (error) {
+      log("web: no server (" + String(error) + ")");
+    }
+    g.setTimeout(() => {
+      settleFirmware(served);
+      adoptConfiguredPassword(served);
+    }, 0);
+  }
+  const setWifi = (state: string): void => {
+    if (web !== null) web.wifiStatus.state = state;
+  };
   startWifi(wifi, { setTimeout: g.setTimeout, clearTimeout: g.clearTimeout }, {
     ssid: config.wifi.ssid,
     password: config.wifi.password,
@@ -174,15 +220,35 @@ export function startFirmware<S extends { bootMs: number }, X>(
     ntp: config.wifi.ntp,
   }, {
     up: (network) => {
+      setWifi("up");
       runtime.dispatch({ type: "network", nowMs: nowMs(), network: network });
       if (!started) mqtt.start();
       else mqtt.retryNow();
       started = true;
     },
-    down: () => log("wifi down"),
-    accessPoint: (name) => log("wifi: access point " + name + " open for provisioning"),
+    down: () => {
+      setWifi("down");
+      log("wifi down");
+    },
+    accessPoint: (name) => {
+      setWifi("ap");
+      log("wifi: access point " + name + " open for provisioning");
+    },
     log: log,
   });
-  kind.hardware(runtime, config);
+  if (web === null) kind.hardware(runtime, config);
+  else {
+    // Every reading also goes to the page's graph.
+    const history = web.history;
+    kind.hardware({
+      state: runtime.state,
+      every: runtime.every,
+      dispatch: (event) => {
+        runtime.dispatch(event);
+        const now = nowMs();
+        recordReading(history, kind.view.sample(runtime.state(), now), now);
+      },
+    }, config);
+  }
   log(config.kind + " " + config.id + " up, " + g.process.memory().usage + " variables used");
 }

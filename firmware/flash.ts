@@ -4,16 +4,18 @@
  * the device configuration, which lands in Storage as `housegrid.json`.
  *
  * The upload uses the tool's own mechanisms: `--storage housegrid.json:<file>` writes
- * the configuration once (it is not part of the boot code), and "save on send" direct
- * to flash (`SAVE_ON_SEND=1`) stores the bundle as `.bootcde`, so it runs from flash at
- * every boot, then `load()` starts it.
+ * the configuration once (it is not part of the boot code), `--storage
+ * hg.page.gz:dist/page.html.gz` the gzipped device page the chip's web server streams,
+ * and "save on send" direct to flash (`SAVE_ON_SEND=1`) stores the bundle as
+ * `.bootcde`, so it runs from flash at every boot, then `load()` starts it.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { buildFirmware } from "./build.ts";
+import { buildFirmware, buildPage } from "./build.ts";
 import { CONFIG_FILE, parseDeviceConfig } from "./config.ts";
+import { PAGE_FILE } from "./web_page.ts";
 
 /** The npm package that uploads, pinned. */
 export const ESPRUINO_CLI = "npm:espruino@0.1.67";
@@ -23,8 +25,8 @@ export const FLASH_USAGE =
   `Usage: deno task flash --port <port> --kind plug|fan [--config file.json]
 
 Builds dist/<kind>.js and uploads it with the espruino tool (npm) to run from flash at
-every boot. With --config, the device configuration is checked and written to Storage
-as ${CONFIG_FILE} first.
+every boot, with the gzipped device page (Storage file ${PAGE_FILE}). With --config,
+the device configuration is checked and written to Storage as ${CONFIG_FILE} first.
 
 Options:
   --port <port>      tcp://<ip>:23 (Telnet, Wi-Fi) or a serial port (/dev/ttyUSB0, COM3)
@@ -176,6 +178,7 @@ export function checkConfigText(
  * @param request The flash request.
  * @param bundlePath The bundle to upload.
  * @param configFile A file holding the configuration JSON, or `null` to keep the board's.
+ * @param pageFile The gzipped device page to store, or `null` to keep the board's.
  * @returns Arguments for `deno` (`Deno.execPath()`).
  * @example
  * ```ts
@@ -191,6 +194,7 @@ export function espruinoArgs(
   request: FlashRequest,
   bundlePath: string,
   configFile: string | null,
+  pageFile: string | null = null,
 ): string[] {
   const args = [
     "run",
@@ -210,6 +214,7 @@ export function espruinoArgs(
     "--config",
     "MODULE_URL=",
   ];
+  if (pageFile !== null) args.push("--storage", PAGE_FILE + ":" + pageFile);
   if (configFile !== null) args.push("--storage", CONFIG_FILE + ":" + configFile);
   args.push(bundlePath);
   return args;
@@ -247,12 +252,14 @@ const main = async (args: string[]): Promise<number> => {
   const bundlePath = "dist/" + request.kind + ".js";
   await Deno.writeTextFile(bundlePath, built.code);
   console.log(bundlePath + "  " + built.bytes + " bytes");
+  const page = await buildPage("dist");
+  console.log(page.path + "  " + page.bytes + " bytes");
   const configFile = configJson === null ? null : await Deno.makeTempFile({ suffix: ".json" });
   try {
     if (configFile !== null && configJson !== null) {
       await Deno.writeTextFile(configFile, configJson);
     }
-    const args = espruinoArgs(request, bundlePath, configFile);
+    const args = espruinoArgs(request, bundlePath, configFile, page.path);
     if (request.dryRun) {
       console.log("would run: deno " + args.join(" "));
       if (configJson !== null) {

@@ -79,6 +79,12 @@ Deno.test("the espruino tool is asked to store the config once and the bundle as
     "dist/fan.js",
   ]);
   assert.ok(!espruinoArgs(request, "dist/fan.js", null).includes("--storage"));
+  // The gzipped page goes to Storage too, under the name the chip's web server reads.
+  assert.deepEqual(espruinoArgs(request, "dist/fan.js", null, "dist/page.html.gz").slice(-3), [
+    "--storage",
+    "hg.page.gz:dist/page.html.gz",
+    "dist/fan.js",
+  ]);
 });
 
 Deno.test("the configuration is checked against the kind before anything is uploaded", () => {

@@ -11,7 +11,7 @@
  */
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
-import { bootPlug, nextPlugDeadlineMs, stepPlug } from "../lib/plug_device.ts";
+import { bootPlug, nextPlugDeadlineMs, plugStates, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { createBurstSampler } from "./adc_burst.ts";
 import type { DeviceConfig, PlugHardware } from "./config.ts";
@@ -24,6 +24,8 @@ const g = espruinoGlobals();
 const hardwareOf = (config: DeviceConfig): PlugHardware => config.plug as PlugHardware;
 
 const OPEN_RELAY_BURST = new Uint16Array([512, 512]);
+
+const NOT_SHOWN = { settings: undefined, network: undefined };
 
 startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
   kind: "plug",
@@ -78,5 +80,14 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
         runtime.dispatch({ type: "burst", nowMs: Math.floor(g.getTime() * 1000), burst, mainsHz });
       });
     });
+  },
+  view: {
+    pageStates: (state, nowMs) =>
+      Object.assign({}, plugStates(state as PlugDeviceState, nowMs), NOT_SHOWN),
+    series: ["power"],
+    sample: (state) => {
+      const reading = (state as PlugDeviceState).reading;
+      return [reading === null ? NaN : reading.powerW];
+    },
   },
 });

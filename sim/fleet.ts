@@ -6,12 +6,16 @@
  * @module
  */
 
+import { join } from "node:path";
 import mqtt from "mqtt";
+import type { FirmwareBundles } from "../firmware/shim/bundles.ts";
+import { ShimStorage } from "../firmware/shim/shim_storage.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 import { isValidDeviceId } from "../lib/topics.ts";
 import type { VirtualClock } from "./clock.ts";
 import type { SimDevice } from "./device.ts";
 import { SimFan } from "./fan.ts";
+import { FirmwareDevice } from "./firmware_device.ts";
 import { memoryLink, mqttJsLink, type MqttLink } from "./mqtt_link.ts";
 import { scheduleShowers, scheduleVisits } from "./occupancy.ts";
 import { namedLoad, SimPlug } from "./plug.ts";
@@ -167,6 +171,14 @@ export interface FleetOptions {
   trace?: boolean;
   /** Wall-clock ms between MQTT reconnection attempts (default 1000; tests use less). */
   reconnectPeriodMs?: number;
+  /**
+   * Run every device from these firmware bundles in the Espruino shim (`--firmware`)
+   * instead of natively; needs `brokerUrl`. Each device's flash is kept in
+   * `<dataDir>/<id>/firmware-storage.json`.
+   */
+  firmware?: FirmwareBundles | null;
+  /** Lines the firmware devices print, with the device id. */
+  firmwareLog?: (id: string, line: string) => void;
 }
 
 /** A running fleet. */
@@ -177,6 +189,8 @@ export interface Fleet {
   readonly plugs: SimPlug[];
   /** Fans. */
   readonly fans: SimFan[];
+  /** Devices running a firmware bundle (`--firmware`; then `plugs` and `fans` are empty). */
+  readonly firmware: FirmwareDevice[];
   /** Applies a knob to a device by id; returns an error or `null`. */
   knob(id: string, name: string, payload: string): string | null;
   /** Stops every device cleanly. */
@@ -212,6 +226,7 @@ export function startFleet(options: FleetOptions): Fleet {
   const devices = new Map<string, SimDevice<unknown, never>>();
   const plugs: SimPlug[] = [];
   const fans: SimFan[] = [];
+  const firmware: FirmwareDevice[] = [];
   const nowMs = options.clock.nowMs();
   const midnight = nowMs - (nowMs % DAY_MS);
   for (const spec of options.devices) {
@@ -232,6 +247,13 @@ export function startFleet(options: FleetOptions): Fleet {
       store: deviceStore(options.dataDir, spec.id),
       trace: options.trace,
     };
+    if (options.firmware) {
+      const device = firmwareDevice(options, spec, options.firmware, random, midnight);
+      firmware.push(device);
+      // The device has the surface of a SimDevice that the fleet's users touch.
+      devices.set(spec.id, device as unknown as SimDevice<unknown, never>);
+      continue;
+    }
     if (spec.kind === "plugs") {
       const plug = new SimPlug({
         ...common,
@@ -253,6 +275,7 @@ export function startFleet(options: FleetOptions): Fleet {
     devices,
     plugs,
     fans,
+    firmware,
     knob(id, name, payload) {
       const device = devices.get(id);
       if (device === undefined) return `no device "${id}" in this fleet`;
@@ -262,6 +285,45 @@ export function startFleet(options: FleetOptions): Fleet {
       await Promise.all([...devices.values()].map((device) => device.stop()));
     },
   };
+}
+
+function firmwareDevice(
+  options: FleetOptions,
+  spec: DeviceSpec,
+  bundles: FirmwareBundles,
+  random: ReturnType<typeof createRandom>,
+  midnight: number,
+): FirmwareDevice {
+  if (options.brokerUrl === null) throw new Error("firmware devices need a broker URL");
+  const url = new URL(options.brokerUrl);
+  if (url.protocol !== "mqtt:" && url.protocol !== "tcp:") {
+    throw new Error(`firmware devices speak plain MQTT over TCP, not ${url.protocol}//`);
+  }
+  const credentials = options.credentials?.(spec.id);
+  const dir = join(options.dataDir, spec.id);
+  Deno.mkdirSync(dir, { recursive: true });
+  const room = spec.room ?? "bathroom";
+  const schedule = room === "toilet" ? scheduleVisits : scheduleShowers;
+  return new FirmwareDevice({
+    kind: spec.kind,
+    id: spec.id,
+    prefix: options.prefix,
+    clock: options.clock,
+    code: spec.kind === "plugs" ? bundles.plug : bundles.fan,
+    files: bundles.files,
+    broker: {
+      host: url.hostname,
+      port: url.port === "" ? 1883 : Number(url.port),
+      username: credentials?.username,
+      password: credentials?.password,
+    },
+    storage: new ShimStorage({ path: join(dir, "firmware-storage.json") }),
+    load: namedLoad(spec.load ?? "none", options.clock.nowMs()) ?? undefined,
+    room,
+    activities: spec.kind === "fans" ? schedule(random, { fromMs: midnight, days: 30 }) : [],
+    trace: options.trace,
+    onPrint: (line) => options.firmwareLog?.(spec.id, line),
+  });
 }
 
 /** A connection that listens to `<prefix>sim/<id>/<knob>` and applies the knobs. */

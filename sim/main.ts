@@ -4,6 +4,7 @@
  * @module
  */
 
+import { loadBundles } from "../firmware/shim/bundles.ts";
 import { type BrokerAccount, type BrokerHandle, startBroker } from "./broker.ts";
 import { parseCommandLine, type RunOptions } from "./cli.ts";
 import { startRealtime, VirtualClock } from "./clock.ts";
@@ -56,6 +57,8 @@ function randomPassword(): string {
  */
 export async function startSimulator(options: RunOptions): Promise<Simulator> {
   const devices = await chooseDevices(options);
+  // --firmware: the devices run dist/plug.js and dist/fan.js in the Espruino shim.
+  const bundles = options.firmware ? await loadBundles({ log: (text) => console.log(text) }) : null;
   const passwords = new Map<string, string>();
   let controller: { username: string; password: string } | undefined;
   let broker: BrokerHandle | null = null;
@@ -111,6 +114,8 @@ export async function startSimulator(options: RunOptions): Promise<Simulator> {
         ? undefined
         : { username: options.brokerUsername, password: options.brokerPassword ?? "" };
     },
+    firmware: bundles,
+    firmwareLog: (id, line) => console.log(`[${id}] ${line}`),
   });
   // Whatever started is stopped again when a later part fails, so a caller that catches
   // the error is not left with a broker or devices running.
@@ -221,6 +226,9 @@ if (import.meta.main) {
       console.log(`  broker: ${sim.brokerUrl}${where}`);
       console.log(`  web:    ${sim.webUrl}`);
       console.log(`  data:   ${request.dataDir}`);
+      if (request.firmware) {
+        console.log("  devices: dist/plug.js and dist/fan.js in the Espruino shim");
+      }
       console.log(`Try:\n${tryLines(sim.brokerUrl, request.prefix, request.secure)}`);
     } catch (error) {
       console.error(`housegrid sim: ${messageOf(error)}`);

@@ -1,0 +1,272 @@
+/**
+ * The device page and its JSON API served from the chip, with the simulator's login:
+ * Espruino's `http` request and response adapted to `lib/web_api.ts` (the same routes,
+ * checks and answers as `sim/web_server.ts`, documented in web/API.md).
+ *
+ * The chip's differences, all for its RAM:
+ * - JSON bodies are read up to {@linkcode CHIP_JSON_BODY_BYTES} (a `413` beyond; an
+ *   unread body would stay in RAM, so every request's data is taken even when dropped);
+ * - the page streams from Storage in chunks (`web_page.ts`), and an upload goes to flash
+ *   as it arrives (`web_update.ts`);
+ * - no WebSocket (Espruino's `ws` module is not built in): `api/ws` answers `501` and
+ *   the page polls `api/state` instead;
+ * - a small session table ({@linkcode CHIP_AUTH_LIMITS}); and Espruino does not tell a
+ *   request's address, so failed logins are counted for all clients together (5 a minute
+ *   in all, which also means a stranger's guesses can hold the owner off for a minute).
+ *
+ * This module and its helpers are loaded only while a request is served (see
+ * `lazy_modules.ts`); what lasts between requests is the context `web_context.ts`.
+ *
+ * @module
+ */
+
+import { handleDeviceRequest } from "../lib/web_api.ts";
+import type { ApiOutcome } from "../lib/web_api.ts";
+import { createAuthState } from "../lib/web_auth.ts";
+import type { AuthLimits } from "../lib/web_auth.ts";
+import { errorResponse, jsonResponse } from "../lib/web_http.ts";
+import type { WebRequest, WebResponse } from "../lib/web_http.ts";
+import type { EspruinoHttpRequest, EspruinoHttpResponse } from "./espruino_types.ts";
+import type { ChipWeb } from "./web_context.ts";
+import { PAGE_FILE, streamPage } from "./web_page.ts";
+import { chipPort, chipSecrets } from "./web_port.ts";
+import { receiveUpdate } from "./web_update.ts";
+
+/** Login limits on the chip: 4 sessions, 5 failed logins a minute (all clients). */
+export const CHIP_AUTH_LIMITS: AuthLimits = {
+  sessionIdleMs: 12 * 3600000,
+  maxSessions: 4,
+  loginWindowMs: 60000,
+  maxLoginFailures: 5,
+  maxTrackedClients: 2,
+};
+
+/** Largest JSON body read on the chip (settings, Wi-Fi and actions are far smaller). */
+export const CHIP_JSON_BODY_BYTES = 2048;
+
+/** Headers every answer carries (the page's own set has them too). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+};
+
+/** The client every request counts as (Espruino does not give the remote address). */
+export const CHIP_CLIENT = "lan";
+
+/**
+ * Lower-cases header names, as the API expects them.
+ *
+ * @param headers Headers as the client sent them.
+ * @returns A new object with lower-case names.
+ * @example
+ * ```ts
+ * import { lowerHeaders } from "./web.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(lowerHeaders({ "Content-Type": "text/plain", Host: "x" }), {
+ *   "content-type": "text/plain",
+ *   host: "x",
+ * });
+ * ```
+ */
+export function lowerHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(headers)) out[name.toLowerCase()] = String(headers[name]);
+  return out;
+}
+
+/**
+ * The path of a request's URL, without query or fragment.
+ *
+ * @param url The request line's URL.
+ * @returns The path.
+ * @example
+ * ```ts
+ * import { pathOf } from "./web.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(pathOf("/devices/p1/api/state?x=1"), "/devices/p1/api/state");
+ * ```
+ */
+export function pathOf(url: string): string {
+  let end = url.length;
+  const query = url.indexOf("?");
+  const hash = url.indexOf("#");
+  if (query >= 0) end = query;
+  if (hash >= 0 && hash < end) end = hash;
+  return url.slice(0, end);
+}
+
+/**
+ * Sends an answer whole (with the security headers and its length).
+ *
+ * @param res The response.
+ * @param response Status, headers and body (ASCII: JSON escapes the rest).
+ */
+export function sendResponse(res: EspruinoHttpResponse, response: WebResponse): void {
+  const headers = Object.assign({}, SECURITY_HEADERS, response.headers, {
+    "content-length": String(response.body.length),
+  });
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+const discardBody = (req: EspruinoHttpRequest): void => req.on("data", () => {});
+
+const redirect = (res: EspruinoHttpResponse, status: number, location: string): void => {
+  res.writeHead(
+    status,
+    Object.assign({ "location": location, "content-length": "0" }, SECURITY_HEADERS),
+  );
+  res.end();
+};
+
+// Reads a body up to `limit` bytes; `done` gets it, or "too-large" (at once when declared).
+const readBody = (
+  req: EspruinoHttpRequest,
+  headers: Record<string, string>,
+  limit: number,
+  done: (body: string, problem: string | null) => void,
+): void => {
+  let body = "";
+  let over = parseInt(headers["content-length"] ?? "0", 10) > limit;
+  req.on("data", (data) => {
+    if (over) return;
+    if (body.length + data.length > limit) {
+      over = true;
+      body = "";
+      done("", "too-large");
+      return;
+    }
+    body += data;
+  });
+  if (over) {
+    done("", "too-large");
+    return;
+  }
+  req.on("end", () => {
+    if (!over) done(body, null);
+  });
+};
+
+// A bug must not leave the socket open nor stop the device.
+const guarded = (web: ChipWeb, res: EspruinoHttpResponse, run: () => void): void => {
+  try {
+    run();
+  } catch (error) {
+    web.log("web: " + String(error));
+    try {
+      sendResponse(res, errorResponse(500, "internal error"));
+    } catch (_error) {
+      res.end();
+    }
+  }
+};
+
+const runApi = (web: ChipWeb, request: WebRequest, rest: string): ApiOutcome => {
+  if (web.auth === null) web.auth = createAuthState(CHIP_AUTH_LIMITS);
+  const nowMs = Math.floor(web.g.getTime() * 1000);
+  const outcome = handleDeviceRequest(
+    web.auth,
+    request,
+    rest,
+    chipPort(web),
+    chipSecrets(web),
+    nowMs,
+  );
+  web.auth = outcome.auth;
+  return outcome;
+};
+
+const answerApi = (web: ChipWeb, res: EspruinoHttpResponse, request: WebRequest, rest: string) => {
+  const outcome = runApi(web, request, rest);
+  if (outcome.handOff === "websocket") {
+    sendResponse(res, errorResponse(501, "this device has no WebSocket: poll api/state"));
+  } else {
+    sendResponse(res, outcome.response);
+  }
+};
+
+const serveDevice = (
+  web: ChipWeb,
+  req: EspruinoHttpRequest,
+  res: EspruinoHttpResponse,
+  headers: Record<string, string>,
+  method: string,
+  path: string,
+  rest: string,
+): void => {
+  const request: WebRequest = {
+    method: method,
+    path: path,
+    headers: headers,
+    body: "",
+    bodyProblem: null,
+    client: CHIP_CLIENT,
+  };
+  if (rest === "" && method === "GET") {
+    discardBody(req);
+    if (!streamPage(web.g, web.storage, headers, res)) {
+      sendResponse(
+        res,
+        errorResponse(503, "the page is not in Storage (" + PAGE_FILE + "): flash it"),
+      );
+    }
+    return;
+  }
+  if (rest === "api/update" && method === "POST") {
+    // Login and CSRF are checked before a byte of the upload is taken.
+    const outcome = runApi(web, request, rest);
+    if (outcome.handOff !== "update") {
+      discardBody(req);
+      sendResponse(res, outcome.response);
+      return;
+    }
+    receiveUpdate(
+      web,
+      req,
+      headers,
+      (status, body) => sendResponse(res, jsonResponse(status, body)),
+    );
+    return;
+  }
+  if (method !== "POST") {
+    discardBody(req);
+    answerApi(web, res, request, rest);
+    return;
+  }
+  readBody(req, headers, CHIP_JSON_BODY_BYTES, (body, problem) => {
+    request.body = body;
+    request.bodyProblem = problem;
+    guarded(web, res, () => answerApi(web, res, request, rest));
+  });
+};
+
+/**
+ * Answers one HTTP request: `/` leads to the device's page at `/devices/<id>/`, under
+ * which the page and the API live.
+ *
+ * @param web The firmware's web context.
+ * @param req Espruino's request (its body not read yet).
+ * @param res Espruino's response.
+ */
+export function serveWeb(web: ChipWeb, req: EspruinoHttpRequest, res: EspruinoHttpResponse): void {
+  const headers = lowerHeaders(req.headers);
+  const path = pathOf(String(req.url));
+  const method = String(req.method).toUpperCase();
+  const home = "/devices/" + web.config.id + "/";
+  guarded(web, res, () => {
+    if (path.indexOf(home) === 0) {
+      serveDevice(web, req, res, headers, method, path, path.slice(home.length));
+      return;
+    }
+    discardBody(req);
+    if (path === "/" || path === home.slice(0, home.length - 1)) {
+      redirect(res, path === "/" ? 302 : 308, home);
+    } else if (path === "/favicon.ico") {
+      res.writeHead(204, SECURITY_HEADERS);
+      res.end();
+    } else {
+      sendResponse(res, errorResponse(404, "no such page (this device is " + home + ")"));
+    }
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Records readings into the page's graph history (`web_history.ts`): the one part of it
+ * that stays resident, since every reading goes through it.
+ *
+ * @module
+ */
+
+import type { ChipHistory } from "./web_history.ts";
+
+// Writes the slot being filled into its ring, and blanks the slots skipped up to `slot`.
+const closeSlots = (history: ChipHistory, slot: number): void => {
+  const from = history.current;
+  for (let i = 0; i < history.names.length; i++) {
+    const ring = history.rings[i] as Float32Array;
+    const count = history.counts[i] as number;
+    if (from >= 0) {
+      ring[from % history.slots] = count > 0 ? (history.sums[i] as number) / count : NaN;
+    }
+    const last = Math.min(slot, from + history.slots + 1);
+    for (let n = Math.max(from + 1, slot - history.slots + 1); n < last; n++) {
+      ring[n % history.slots] = NaN;
+    }
+    history.sums[i] = 0;
+    history.counts[i] = 0;
+  }
+  history.current = slot;
+};
+
+/**
+ * Records one reading of every series (NaN or a non-number for a series without one).
+ * A clock that goes back starts the history over.
+ *
+ * @param history The history (changed in place).
+ * @param values One value per series, in `names` order.
+ * @param nowMs The reading's time.
+ * @example
+ * ```ts
+ * import { createChipHistory, historyJson } from "./web_history.ts";
+ * import { recordReading } from "./web_history_record.ts";
+ * import assert from "node:assert/strict";
+ * const history = createChipHistory(["power"], 3, 1000);
+ * recordReading(history, [10], 0);
+ * recordReading(history, [20], 500);
+ * recordReading(history, [5], 2000);
+ * assert.deepEqual(historyJson(history, 2000, 0).power, [15, null, 5]);
+ * ```
+ */
+export function recordReading(history: ChipHistory, values: number[], nowMs: number): void {
+  if (typeof nowMs !== "number" || !isFinite(nowMs)) return;
+  const slot = Math.floor(nowMs / history.slotMs);
+  if (slot < history.current) {
+    for (let i = 0; i < history.rings.length; i++) (history.rings[i] as Float32Array).fill(NaN);
+    history.current = -1;
+  }
+  if (slot !== history.current) closeSlots(history, slot);
+  for (let i = 0; i < history.names.length; i++) {
+    const value = values[i];
+    if (typeof value !== "number" || !isFinite(value) || (history.counts[i] as number) >= 255) {
+      continue;
+    }
+    history.sums[i] = (history.sums[i] as number) + value;
+    history.counts[i] = (history.counts[i] as number) + 1;
+  }
+}

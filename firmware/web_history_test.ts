@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { createChipHistory, historyJson } from "./web_history.ts";
+import { recordReading } from "./web_history_record.ts";
+
+const SLOTS = 6;
+const SLOT_MS = 1000;
+
+// The model: every reading kept, slot means computed from scratch.
+const modelSlots = (readings: Array<[number, number]>, nowMs: number): (number | null)[] => {
+  const last = Math.floor(nowMs / SLOT_MS);
+  const out: (number | null)[] = [];
+  for (let slot = last - SLOTS + 1; slot <= last; slot++) {
+    const values = readings.filter(([t]) => Math.floor(t / SLOT_MS) === slot).map(([, v]) => v);
+    out.push(values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+  }
+  return out;
+};
+
+Deno.test("slot means match a model that keeps every reading, across gaps", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 3000 })), {
+        maxLength: 60,
+      }),
+      fc.integer({ min: 0, max: 3000 }),
+      (steps, tail) => {
+        const history = createChipHistory(["power"], SLOTS, SLOT_MS);
+        const readings: Array<[number, number]> = [];
+        let t = 0;
+        for (const [gap, value] of steps) {
+          t += gap;
+          recordReading(history, [value], t);
+          readings.push([t, value]);
+        }
+        const now = t + tail;
+        const got = historyJson(history, now, 0).power as (number | null)[];
+        const want = modelSlots(readings, now);
+        assert.equal(got.length, SLOTS);
+        got.forEach((value, i) => {
+          const expected = want[i];
+          if (expected === null || expected === undefined) assert.equal(value, null);
+          else {assert.ok(
+              value !== null && Math.abs(value - expected) <= 0.02,
+              `${value} ${expected}`,
+            );}
+        });
+      },
+    ),
+  );
+});
+
+Deno.test("a series without a reading stays empty; non-numbers are ignored", () => {
+  const history = createChipHistory(["humidity", "temperature"], SLOTS, SLOT_MS);
+  recordReading(history, [55, NaN], 100);
+  recordReading(history, [65, Infinity], 200);
+  const json = historyJson(history, 500, 0);
+  assert.equal((json.humidity as number[])[SLOTS - 1], 60);
+  assert.equal((json.temperature as unknown[])[SLOTS - 1], null);
+  assert.equal(json.mean, undefined);
+  assert.equal(json.startMs, -5000);
+});
+
+Deno.test("a clock that goes back starts the history over", () => {
+  const history = createChipHistory(["power"], SLOTS, SLOT_MS);
+  recordReading(history, [10], 50000);
+  recordReading(history, [20], 1000);
+  const json = historyJson(history, 1000, 0).power as unknown[];
+  assert.deepEqual(json.filter((v) => v !== null), [20]);
+});

@@ -1,0 +1,239 @@
+/**
+ * The chip's side of the web API (`lib/web_api.ts`): the device port over the running
+ * firmware, and the secrets (random tokens, PBKDF2) from `web_crypto.ts`.
+ *
+ * Commands from the page go through the device's MQTT command path, as in the
+ * simulator: the pure step is first run on a copy (as if connected, so the device would
+ * publish its refusal) to learn the refusal text, and only an accepted command is fed.
+ *
+ * Passwords: PBKDF2-SHA256, iterations chosen on the device to fit
+ * {@linkcode PBKDF2_BUDGET_MS} (see `web_crypto.ts`). A `web.password` in the
+ * configuration (`housegrid.json`, from the flash task) replaces the account at boot and
+ * is then removed from the file, so the plain password does not stay in flash.
+ *
+ * @module
+ */
+
+import type { DeviceKind } from "../lib/topics.ts";
+import { createAccount, encodeAccount } from "../lib/web_account.ts";
+import type { WebDevicePort, WebSecrets, WebWifi } from "../lib/web_device.ts";
+import type { EspruinoCrypto } from "./espruino_types.ts";
+import type { ChipWeb, WebDeviceState } from "./web_context.ts";
+import { chooseIterations, pbkdf2Sha256Hex, randomHex } from "./web_crypto.ts";
+import { historyJson } from "./web_history.ts";
+
+/** Store key of the web account (as in the simulator). */
+export const ACCOUNT_KEY = "web_account";
+
+/** Store key of the firmware record (`{version, sha256, sizeBytes, state}`). */
+export const FIRMWARE_KEY = "firmware";
+
+/** Time one password derivation may take on the device (one task, Wi-Fi waiting). */
+export const PBKDF2_BUDGET_MS = 300;
+
+/** Most PBKDF2 iterations used, however fast the device (the simulator's count). */
+export const MAX_PBKDF2_ITERATIONS = 150000;
+
+/** Slots in the plug graph's running mean (1 minute of 10 s slots). */
+export const POWER_MEAN_SLOTS = 6;
+
+/** ESP8266's hardware random number register (noise from the radio). */
+const ESP8266_RANDOM_REGISTER = 0x3ff20e44;
+
+const nowMsOf = (web: ChipWeb): number => Math.floor(web.g.getTime() * 1000);
+
+const stateOf = (web: ChipWeb): WebDeviceState => web.runtime.state() as WebDeviceState;
+
+/**
+ * `require("crypto")`, or `null` on a build without it.
+ *
+ * @param web The firmware's web context.
+ * @returns The module or `null`.
+ */
+export function cryptoOf(web: ChipWeb): EspruinoCrypto | null {
+  try {
+    return web.g.require("crypto");
+  } catch (_error) {
+    return null;
+  }
+}
+
+const noiseOf = (web: ChipWeb): string => {
+  const g = web.g;
+  let noise = String(g.getTime()) + ":" + Math.random();
+  if (typeof g.E.hwRand === "function") noise += ":" + g.E.hwRand();
+  const env = g.process.env;
+  const board = env === undefined || typeof env.BOARD !== "string" ? "" : env.BOARD;
+  if (board.indexOf("ESP8266") === 0 && typeof g.peek32 === "function") {
+    noise += ":" + g.peek32(ESP8266_RANDOM_REGISTER);
+  }
+  return noise;
+};
+
+/**
+ * The randomness and hashing the API needs, on this chip.
+ *
+ * @param web The firmware's web context (its seed moves on with every token).
+ * @returns The secrets; `iterations` is measured when first read (new passwords only).
+ */
+export function chipSecrets(web: ChipWeb): WebSecrets {
+  const crypto = cryptoOf(web);
+  const sha1 = crypto !== null && typeof crypto.SHA1 === "function"
+    ? (data: string) =>
+      web.g.E.toString(new Uint8Array((crypto.SHA1 as (d: string) => ArrayBuffer)(data)))
+    : null;
+  const derive = (password: string, saltHex: string, iterations: number): string =>
+    pbkdf2Sha256Hex(crypto, password, saltHex, iterations);
+  let iterations = 0;
+  return {
+    randomHex: (bytes) => {
+      const source = { sha1: sha1, noise: () => noiseOf(web), seed: web.seed };
+      const hex = randomHex(source, bytes);
+      web.seed = source.seed;
+      return hex;
+    },
+    derive: derive,
+    get iterations(): number {
+      if (iterations === 0) {
+        iterations = chooseIterations(
+          derive,
+          () => web.g.getTime() * 1000,
+          PBKDF2_BUDGET_MS,
+          MAX_PBKDF2_ITERATIONS,
+        );
+        web.log("web: new passwords use " + iterations + " PBKDF2 iterations");
+      }
+      return iterations;
+    },
+  };
+}
+
+const wifiOf = (web: ChipWeb): WebWifi => {
+  const network = stateOf(web).network;
+  const apSsid = "housegrid-" + web.config.id;
+  const status = web.wifiStatus;
+  return {
+    state: status.state,
+    apSsid: apSsid,
+    ssid: status.state === "ap" ? apSsid : network.ssid,
+    ip: network.ip,
+    mac: network.mac,
+    rssiDbm: network.rssiDbm,
+    lastError: status.lastError,
+  };
+};
+
+const firmwareOf = (web: ChipWeb): { version: string; sha256: string | null } => {
+  const record = web.store.read(FIRMWARE_KEY);
+  let sha256: string | null = null;
+  if (record !== null) {
+    try {
+      const parsed = JSON.parse(record);
+      if (parsed !== null && typeof parsed.sha256 === "string") sha256 = parsed.sha256;
+    } catch (_error) {
+      sha256 = null;
+    }
+  }
+  return { version: web.version, sha256: sha256 };
+};
+
+const command = (web: ChipWeb, param: string, payload: string): string | null => {
+  const state = stateOf(web);
+  const event = {
+    type: "message" as const,
+    nowMs: nowMsOf(web),
+    topic: state.base + "/commands/" + param,
+    payload: web.g.E.toUint8Array(payload),
+    retained: false,
+  };
+  const errors = state.base + "/errors";
+  const probe = web.step(Object.assign({}, state, { connected: true }), event);
+  for (const effect of probe.effects) {
+    if (effect.type === "publish" && effect.topic === errors) {
+      try {
+        return String(JSON.parse(effect.payload).error);
+      } catch (_error) {
+        return effect.payload;
+      }
+    }
+  }
+  web.runtime.dispatch(event);
+  return null;
+};
+
+// Saves a network in the configuration once joined, so it survives restarts.
+const rememberNetwork = (web: ChipWeb, ssid: string, password: string): void => {
+  const config = web.storage.readJSON("housegrid.json", true) as Record<string, unknown>;
+  if (config === undefined || config === null || typeof config !== "object") return;
+  const wifi = typeof config.wifi === "object" && config.wifi !== null ? config.wifi : {};
+  config.wifi = Object.assign({}, wifi, { ssid: ssid, password: password });
+  web.storage.writeJSON("housegrid.json", config);
+};
+
+const joinWifi = (web: ChipWeb, ssid: string, password: string): string | null => {
+  const wifi = web.wifi;
+  if (wifi === null) return "this board has no Wi-Fi module";
+  const status = web.wifiStatus;
+  const before = status.state;
+  status.state = "connecting";
+  status.lastError = "";
+  wifi.connect(ssid, { password: password }, (error) => {
+    if (error) {
+      status.lastError = "joining " + ssid + " failed: " + String(error);
+      if (status.state === "connecting") status.state = before;
+      return;
+    }
+    rememberNetwork(web, ssid, password);
+  });
+  return null;
+};
+
+/**
+ * The device port of the web API over the running firmware.
+ *
+ * @param web The firmware's web context.
+ * @returns The port (made per request; it holds nothing of its own).
+ */
+export function chipPort(web: ChipWeb): WebDevicePort {
+  const kind: DeviceKind = web.config.kind === "plug" ? "plugs" : "fans";
+  return {
+    kind: kind,
+    id: web.config.id,
+    powered: () => true,
+    connected: () => stateOf(web).connected,
+    states: () => web.view.pageStates(web.runtime.state(), nowMsOf(web)),
+    settings: () => stateOf(web).settings,
+    wifi: () => wifiOf(web),
+    firmware: () => firmwareOf(web),
+    history: () => historyJson(web.history, nowMsOf(web), kind === "plugs" ? POWER_MEAN_SLOTS : 0),
+    command: (param, payload) => command(web, param, payload),
+    joinWifi: (ssid, password) => joinWifi(web, ssid, password),
+    readAccount: () => web.store.read(ACCOUNT_KEY),
+    writeAccount: (text) => web.store.write(ACCOUNT_KEY, text),
+  };
+}
+
+/**
+ * Takes over a password given in the configuration: stores its hash as the web account
+ * (replacing any) and removes it from `housegrid.json`.
+ *
+ * @param web The firmware's web context.
+ * @returns Whether there was one.
+ */
+export function adoptConfiguredPassword(web: ChipWeb): boolean {
+  const password = web.config.web.password;
+  if (password === "") return false;
+  const secrets = chipSecrets(web);
+  const salt = secrets.randomHex(16);
+  const account = createAccount(password, salt, secrets.iterations, secrets.derive);
+  web.store.write(ACCOUNT_KEY, encodeAccount(account));
+  const config = web.storage.readJSON("housegrid.json", true) as Record<string, unknown>;
+  if (config !== undefined && config !== null && typeof config === "object") {
+    const fields = typeof config.web === "object" && config.web !== null ? config.web : {};
+    config.web = Object.assign({}, fields, { password: "" });
+    web.storage.writeJSON("housegrid.json", config);
+  }
+  web.config.web.password = "";
+  web.log("web: the password from housegrid.json is set, and removed from the file");
+  return true;
+}
