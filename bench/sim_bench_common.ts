@@ -93,7 +93,24 @@ export interface MachineInfo {
   memoryGiB: number;
   /** 1-minute load average when the run began (other work on the machine skews figures). */
   loadAverage1m: number;
+  /** The code measured: git commit, with `+dirty` when `sim/` or `lib/` had changes. */
+  revision: string;
 }
+
+const gitRevision = (): string => {
+  try {
+    const cwd = new URL("..", import.meta.url).pathname;
+    const git = (args: string[]): string =>
+      new TextDecoder().decode(
+        new Deno.Command("git", { args, cwd, stderr: "null" }).outputSync().stdout,
+      ).trim();
+    const commit = git(["rev-parse", "--short", "HEAD"]);
+    if (commit === "") return "unknown";
+    return git(["status", "--porcelain", "--", "sim", "lib"]) === "" ? commit : `${commit}+dirty`;
+  } catch {
+    return "unknown";
+  }
+};
 
 /**
  * Describes this machine.
@@ -122,6 +139,7 @@ export function machineInfo(): MachineInfo {
     v8: Deno.version.v8,
     memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
     loadAverage1m: Deno.loadavg()[0] ?? NaN,
+    revision: gitRevision(),
   };
 }
 

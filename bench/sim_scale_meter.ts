@@ -13,18 +13,34 @@ import { CpuMeter, type LagSummary, LoopMeter, round, sleep } from "./sim_bench_
 export const RSS_LIMIT_BYTES: number = 12 * 2 ** 30;
 const MiB = 2 ** 20;
 
-/**
- * The first uncaught error (aedes' mqemitter can overflow the stack under load): recorded
- * so the run ends with what it measured instead of dying.
- */
+/** The first uncaught error of the run, or `null`. */
 let crash: string | null = null;
 
 /** The first uncaught error so far, or `null`. */
 export const firstCrash = (): string | null => crash;
-process.on("uncaughtException", (error: Error) => {
-  crash ??= `${error.name}: ${error.message}`;
-  note(`uncaught ${crash}`);
-});
+
+/** Set by a phase's watchdog: measuring stops with this reason. */
+let phaseAbort: string | null = null;
+
+/**
+ * Ends the waits and the window of the current phase (`null` clears it for the next).
+ *
+ * @param reason Why, e.g. `"deadline"`.
+ */
+export const abortPhase = (reason: string | null): void => {
+  phaseAbort = reason;
+};
+
+/**
+ * Records uncaught errors instead of dying (under load, aedes' mqemitter can overflow the
+ * stack), so a run ends with what it measured. Process-wide: call it from the script only.
+ */
+export const captureCrashes = (): void => {
+  process.on("uncaughtException", (error: Error) => {
+    crash ??= `${error.name}: ${error.message}`;
+    note(`uncaught ${error.name}: ${error.message}`);
+  });
+};
 
 /** Progress on stderr, so stdout stays the table. */
 export const note = (text: string): void =>
@@ -114,7 +130,8 @@ export const awaitConnections = async (
     if (connected > 0 && firstMs === null) firstMs = now;
     const spreadMs = firstMs === null ? 0 : round(now - firstMs, 0);
     if (connected >= devices) return { connected, spreadMs, aborted: null };
-    if (crash !== null) return { connected, spreadMs, aborted: crash };
+    const stop = crash ?? phaseAbort;
+    if (stop !== null) return { connected, spreadMs, aborted: stop };
     if (Deno.memoryUsage().rss > RSS_LIMIT_BYTES) return { connected, spreadMs, aborted: "rss" };
     if (now - began > timeoutMs) return { connected, spreadMs, aborted: "connect timeout" };
     await sleep(50);
@@ -135,6 +152,8 @@ export interface WindowFigures {
   cpuPercent: number;
   /** Share of wall time in device timers. */
   timerShare: number;
+  /** Virtual ms per wall ms over the window: 1 when the simulator keeps real time. */
+  virtualSpeed: number;
   /** Peak RSS in MiB. */
   peakRssMiB: number;
   /** Why the window ended early, if it did. */
@@ -146,6 +165,7 @@ export const measureWindow = async (
   counter: Counter,
   seconds: number,
   timerMs: () => number,
+  virtualNowMs: () => number,
 ): Promise<WindowFigures> => {
   await sleep(Math.min(3000, seconds * 1000));
   const loop = new LoopMeter();
@@ -153,12 +173,13 @@ export const measureWindow = async (
   loop.start();
   counter.open();
   const timerBefore = timerMs();
+  const virtualBefore = virtualNowMs();
   const began = performance.now();
   let aborted: string | null = null;
   while (performance.now() - began < seconds * 1000) {
     await sleep(100);
     if (Deno.memoryUsage().rss > RSS_LIMIT_BYTES) aborted = "rss";
-    aborted ??= crash;
+    aborted ??= crash ?? phaseAbort;
     if (aborted !== null) break;
   }
   const wallMs = performance.now() - began;
@@ -171,6 +192,7 @@ export const measureWindow = async (
     lag: loop.summary(),
     cpuPercent: cpu.percentOfOneCore(),
     timerShare: round((timerMs() - timerBefore) / wallMs, 3),
+    virtualSpeed: round((virtualNowMs() - virtualBefore) / wallMs, 3),
     peakRssMiB: Math.round(loop.peakRssBytes / MiB),
     aborted,
   };
