@@ -269,7 +269,9 @@ const problemsOf = (report: BenchReport): string[] => {
  * ```ts
  * import { renderResults } from "./report.ts";
  * import assert from "node:assert/strict";
- * const machine = { cpu: "X", cores: 2, deno: "2.9.6", v8: "1", memoryGiB: 4, loadAverage1m: 0 };
+ * const machine = {
+ *   cpu: "X", cores: 2, deno: "2.9.6", v8: "1", memoryGiB: 4, loadAverage1m: 0, revision: "abc",
+ * };
  * const text = renderResults({
  *   date: "2026-01-01T00:00:00.000Z", machine, options: {}, micro: [], notes: [],
  *   simScale: null, simLatency: null, simTables: { scale: null, latency: null }, errors: [],
