@@ -14,8 +14,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import mqtt from "mqtt";
 import { encodeSettings } from "../lib/settings_codec.ts";
 import { DEFAULT_PLUG_SETTINGS } from "../lib/settings.ts";
 import { startBroker } from "../sim/broker.ts";
@@ -33,52 +31,28 @@ import {
   sleep,
   writeJson,
 } from "./sim_bench_common.ts";
+import { runRaw } from "./sim_scale_raw.ts";
 import {
   abortPhase,
   awaitConnections,
   captureCrashes,
+  connectTimeoutMs,
   type Counter,
   firstCrash,
   inBatches,
   measureWindow,
   note,
+  type ScalePhase,
   startCounter,
-  type WindowFigures,
+  toPhase,
   withTimeout,
 } from "./sim_scale_meter.ts";
+
+export type { ScalePhase };
 
 const USAGE = `Usage: deno run -A bench/sim_scale.ts [--devices N] [--seconds S] [--json FILE]
   [--data-dir DIR] [--raw-messages K] [--broker mqtt://host:port]`;
 const SETTINGS_TEXT = encodeSettings("plugs", { ...DEFAULT_PLUG_SETTINGS, telemetryMs: 1000 });
-const MiB = 2 ** 20;
-
-/** One phase's figures. */
-export interface ScalePhase {
-  /** Clients asked to connect. */
-  devices: number;
-  /** Clients connected when the window opened. */
-  connected: number;
-  /** Wall ms from the first connection to the last (or to the timeout). */
-  connectSpreadMs: number;
-  /** Snapshots received per second: each device's rate over the window, summed. */
-  snapshotsPerSecond: number;
-  /** Snapshots received in the window over its length (steps with the per-second bursts). */
-  windowCountPerSecond: number;
-  /** Devices whose snapshot arrived at least once in the window. */
-  devicesSeen: number;
-  /** Event-loop lag over the window. */
-  lag: { p50Ms: number; p99Ms: number; maxMs: number };
-  /** CPU over the window, % of one core (all threads). */
-  cpuPercent: number;
-  /** Share of wall time spent firing device timers (simulator only). */
-  deviceTimerShare: number | null;
-  /** Virtual ms per wall ms in the window, 1 = real time kept (simulator only). */
-  virtualSpeed: number | null;
-  /** Peak RSS in MiB. */
-  peakRssMiB: number;
-  /** Why the phase stopped early, if it did. */
-  aborted: string | null;
-}
 
 /** The benchmark's result. */
 export interface ScaleResult {
@@ -139,12 +113,6 @@ const probePlug = (): { snapshot: string; messagesPerSecond: number } => {
   return { snapshot, messagesPerSecond: (published.length - before) / 10 };
 };
 
-/**
- * Long enough for the simulator's connection ramp at 1000 devices on the in-process broker
- * (30-40 s), short enough that a run stays near three minutes.
- */
-const connectTimeoutMs = (devices: number): number => (devices <= 100 ? 20000 : 45000);
-
 const runSim = async (
   url: string,
   counter: Counter,
@@ -199,89 +167,6 @@ const runSim = async (
   await withTimeout(fleet.stop(), 10000);
   return { startFleetMs, phase: toPhase(devices, connection, window, true) };
 };
-
-const runRaw = async (
-  url: string,
-  counter: Counter,
-  devices: number,
-  seconds: number,
-  snapshot: string,
-  perSecond: number,
-) => {
-  const clients: mqtt.MqttClient[] = [];
-  note(`raw: connecting ${devices} clients`);
-  for (let i = 1; i <= devices; i++) {
-    const client = mqtt.connect(url, {
-      clientId: `bench-raw-${i}`,
-      clean: true,
-      keepalive: 30,
-      reconnectPeriod: 1000,
-      connectTimeout: 5000,
-      will: {
-        topic: `plugs/raw${i}/availability`,
-        payload: Buffer.from("offline"),
-        qos: 1,
-        retain: true,
-      },
-    });
-    client.on("error", () => {});
-    clients.push(client);
-  }
-  const connection = await awaitConnections(
-    devices,
-    () => clients.reduce((n, client) => n + (client.connected ? 1 : 0), 0),
-    connectTimeoutMs(devices),
-  );
-  const timers = clients.map((client, index) =>
-    setInterval(() => {
-      if (!client.connected) return;
-      // Extra messages stand in for the plug's per-parameter states; the snapshot goes last.
-      for (let k = 1; k < perSecond; k++) {
-        client.publish(`plugs/raw${index + 1}/states/p${k}`, "123.4", { qos: 1, retain: true });
-      }
-      client.publish(`plugs/raw${index + 1}/state`, snapshot, { qos: 1, retain: true });
-    }, 1000)
-  );
-  note(`raw: ${connection.connected} connected (${connection.aborted ?? "all"}); measuring`);
-  const window = connection.aborted === "rss" || firstCrash() !== null
-    ? null
-    : await measureWindow(counter, seconds, () => 0, () => NaN);
-  note("raw: stopping");
-  for (const timer of timers) clearInterval(timer);
-  // Leave no retained raw messages behind for the simulator's subscriptions to scan.
-  const clearRetained = async (client: mqtt.MqttClient, index: number): Promise<void> => {
-    if (client.connected) {
-      const base = `plugs/raw${index + 1}`;
-      const topics = [`${base}/state`];
-      for (let k = 1; k < perSecond; k++) topics.push(`${base}/states/p${k}`);
-      await Promise.all(topics.map((t) => client.publishAsync(t, "", { qos: 1, retain: true })));
-    }
-    await client.endAsync(true);
-  };
-  const indexed = clients.map((client, index) => ({ client, index }));
-  await withTimeout(inBatches(indexed, (c) => clearRetained(c.client, c.index)), 20000);
-  return toPhase(devices, connection, window, false);
-};
-
-const toPhase = (
-  devices: number,
-  connection: { connected: number; spreadMs: number; aborted: string | null },
-  window: WindowFigures | null,
-  sim: boolean,
-): ScalePhase => ({
-  devices,
-  connected: connection.connected,
-  connectSpreadMs: connection.spreadMs,
-  snapshotsPerSecond: window?.snapshotsPerSecond ?? 0,
-  windowCountPerSecond: window?.windowCountPerSecond ?? 0,
-  devicesSeen: window?.devicesSeen ?? 0,
-  lag: window?.lag ?? { p50Ms: NaN, p99Ms: NaN, maxMs: NaN },
-  cpuPercent: window?.cpuPercent ?? NaN,
-  deviceTimerShare: sim ? window?.timerShare ?? null : null,
-  virtualSpeed: sim ? window?.virtualSpeed ?? null : null,
-  peakRssMiB: window?.peakRssMiB ?? Math.round(Deno.memoryUsage().rss / MiB),
-  aborted: window?.aborted ?? connection.aborted,
-});
 
 /**
  * Runs the benchmark: the simulator phase, then the raw phase, on one broker.

@@ -1,6 +1,6 @@
 /**
  * Measuring helpers of `sim_scale.ts`: the snapshot counter, the connection wait, the
- * measurement window (rate, event-loop lag, CPU, RSS), and crash capture.
+ * measurement window (rate, event-loop lag, CPU, RSS), a phase's figures, and crash capture.
  *
  * @module
  */
@@ -12,6 +12,12 @@ import { CpuMeter, type LagSummary, LoopMeter, round, sleep } from "./sim_bench_
 /** The run stops measuring above this resident set size. */
 export const RSS_LIMIT_BYTES: number = 12 * 2 ** 30;
 const MiB = 2 ** 20;
+
+/**
+ * Long enough for the simulator's connection ramp at 1000 devices on the in-process broker
+ * (30-40 s), short enough that a run stays near three minutes.
+ */
+export const connectTimeoutMs = (devices: number): number => (devices <= 100 ? 20000 : 45000);
 
 /** The first uncaught error of the run, or `null`. */
 let crash: string | null = null;
@@ -197,3 +203,52 @@ export const measureWindow = async (
     aborted,
   };
 };
+
+/** One phase's figures. */
+export interface ScalePhase {
+  /** Clients asked to connect. */
+  devices: number;
+  /** Clients connected when the window opened. */
+  connected: number;
+  /** Wall ms from the first connection to the last (or to the timeout). */
+  connectSpreadMs: number;
+  /** Snapshots received per second: each device's rate over the window, summed. */
+  snapshotsPerSecond: number;
+  /** Snapshots received in the window over its length (steps with the per-second bursts). */
+  windowCountPerSecond: number;
+  /** Devices whose snapshot arrived at least once in the window. */
+  devicesSeen: number;
+  /** Event-loop lag over the window. */
+  lag: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** CPU over the window, % of one core (all threads). */
+  cpuPercent: number;
+  /** Share of wall time spent firing device timers (simulator only). */
+  deviceTimerShare: number | null;
+  /** Virtual ms per wall ms in the window, 1 = real time kept (simulator only). */
+  virtualSpeed: number | null;
+  /** Peak RSS in MiB. */
+  peakRssMiB: number;
+  /** Why the phase stopped early, if it did. */
+  aborted: string | null;
+}
+
+/** Turns a connection wait and a window into a phase's figures. */
+export const toPhase = (
+  devices: number,
+  connection: { connected: number; spreadMs: number; aborted: string | null },
+  window: WindowFigures | null,
+  sim: boolean,
+): ScalePhase => ({
+  devices,
+  connected: connection.connected,
+  connectSpreadMs: connection.spreadMs,
+  snapshotsPerSecond: window?.snapshotsPerSecond ?? 0,
+  windowCountPerSecond: window?.windowCountPerSecond ?? 0,
+  devicesSeen: window?.devicesSeen ?? 0,
+  lag: window?.lag ?? { p50Ms: NaN, p99Ms: NaN, maxMs: NaN },
+  cpuPercent: window?.cpuPercent ?? NaN,
+  deviceTimerShare: sim ? window?.timerShare ?? null : null,
+  virtualSpeed: sim ? window?.virtualSpeed ?? null : null,
+  peakRssMiB: window?.peakRssMiB ?? Math.round(Deno.memoryUsage().rss / MiB),
+  aborted: window?.aborted ?? connection.aborted,
+});
