@@ -13,6 +13,7 @@ import type { KeyValueStore, NetworkInfo } from "../lib/ports.ts";
 import { availabilityTopic, baseTopic, type DeviceKind } from "../lib/topics.ts";
 import type { TimerId, VirtualClock } from "./clock.ts";
 import type { MqttLink, RecordedMessage } from "./mqtt_link.ts";
+import { PowerKnobs } from "./power_knobs.ts";
 import { SIM_SSID, SimWifi } from "./wifi.ts";
 
 /** Firmware version the simulator announces. */
@@ -80,7 +81,7 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
   #connected = false;
   #state: S | null = null;
   #deadlineTimer: TimerId | null = null;
-  #powerBackTimer: TimerId | null = null;
+  #powerKnobs: PowerKnobs;
   #timers: TimerId[] = [];
   #listeners: Array<() => void> = [];
 
@@ -88,6 +89,7 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
     this.id = options.id;
     this.prefix = options.prefix;
     this.clock = options.clock;
+    this.#powerKnobs = new PowerKnobs(options.clock, this);
     this.store = options.store;
     this.#makeLink = options.link;
     this.trace = options.trace ? [] : null;
@@ -169,7 +171,7 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
 
   /** Shuts down cleanly: `offline` published, connection closed, no pending power-up. */
   async stop(): Promise<void> {
-    this.#cancelPowerBack();
+    this.#powerKnobs.cancel();
     if (this.powered) this.onCleanStop();
     const link = this.#link;
     this.#link = null;
@@ -177,11 +179,6 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
     this.#connected = false;
     this.powerOff();
     if (link !== null) await link.close();
-  }
-
-  #cancelPowerBack(): void {
-    if (this.#powerBackTimer !== null) this.clock.clearTimer(this.#powerBackTimer);
-    this.#powerBackTimer = null;
   }
 
   /**
@@ -192,25 +189,8 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
    */
   knob(name: string, payload: string): string | null {
     const word = payload.trim().toUpperCase();
-    if (name === "reboot") {
-      // A device without power cannot reboot; rebooting must not end a power cut early.
-      if (!this.powered) return "the device has no power";
-      this.powerOff();
-      this.start();
-      return null;
-    }
-    if (name === "power_cut") {
-      const seconds = payload.trim() === "" ? 10 : Number(payload);
-      if (!(seconds >= 0 && seconds <= 86400)) return "power_cut takes 0..86400 seconds";
-      this.powerOff();
-      // During a cut the latest knob says when power comes back (0: now), not the first.
-      this.#cancelPowerBack();
-      this.#powerBackTimer = this.clock.setTimer(() => {
-        this.#powerBackTimer = null;
-        this.start();
-      }, seconds * 1000);
-      return null;
-    }
+    const power = this.#powerKnobs.apply(name, payload);
+    if (power !== undefined) return power;
     if (name === "wifi") {
       if (word !== "UP" && word !== "DOWN") return "wifi must be UP or DOWN";
       this.wifi.setLink(word === "UP", this.clock.nowMs());

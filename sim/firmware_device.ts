@@ -28,12 +28,13 @@ import type { ShimHardwareOptions } from "../firmware/shim/shim_hardware.ts";
 import { EspruinoShim } from "../firmware/shim/shim.ts";
 import { ShimStorage } from "../firmware/shim/shim_storage.ts";
 import { BundleTraffic } from "./bundle_traffic.ts";
-import type { TimerId, VirtualClock } from "./clock.ts";
+import type { VirtualClock } from "./clock.ts";
 import { SimFan } from "./fan.ts";
 import { fanPins, type FirmwareBroker, firmwareConfig, plugPins } from "./firmware_hardware.ts";
 import type { LoadModel } from "./loads.ts";
 import { encodePublish } from "./mqtt_frames.ts";
 import { memoryLink, type RecordedMessage } from "./mqtt_link.ts";
+import { PowerKnobs } from "./power_knobs.ts";
 import type { Activity } from "./occupancy.ts";
 import { SimPlug } from "./plug.ts";
 import type { SimWifi } from "./wifi.ts";
@@ -102,7 +103,7 @@ export class FirmwareDevice {
   #bme: Bme280Emulator | null = null;
   #watch: BundleTraffic;
   #listeners: Array<() => void> = [];
-  #powerBack: TimerId | null = null;
+  #powerKnobs: PowerKnobs;
 
   /**
    * Makes the device and flashes it (configuration and bundle); `start` powers it up.
@@ -111,6 +112,7 @@ export class FirmwareDevice {
    */
   constructor(options: FirmwareDeviceOptions) {
     this.#options = options;
+    this.#powerKnobs = new PowerKnobs(options.clock, this);
     this.kind = options.kind;
     this.id = options.id;
     this.prefix = options.prefix;
@@ -240,8 +242,7 @@ export class FirmwareDevice {
    * @returns When the shim's servers are closed.
    */
   async stop(): Promise<void> {
-    if (this.#powerBack !== null) this.#options.clock.clearTimer(this.#powerBack);
-    this.#powerBack = null;
+    this.#powerKnobs.cancel();
     this.powerOff();
     await this.#stopping;
   }
@@ -255,23 +256,8 @@ export class FirmwareDevice {
    */
   knob(name: string, payload: string): string | null {
     const clock = this.#options.clock;
-    if (name === "reboot") {
-      if (!this.powered) return "the device has no power";
-      this.powerOff();
-      this.start();
-      return null;
-    }
-    if (name === "power_cut") {
-      const seconds = payload.trim() === "" ? 10 : Number(payload);
-      if (!(seconds >= 0 && seconds <= 86400)) return "power_cut takes 0..86400 seconds";
-      this.powerOff();
-      if (this.#powerBack !== null) clock.clearTimer(this.#powerBack);
-      this.#powerBack = clock.setTimer(() => {
-        this.#powerBack = null;
-        this.start();
-      }, seconds * 1000);
-      return null;
-    }
+    const power = this.#powerKnobs.apply(name, payload);
+    if (power !== undefined) return power;
     if (name === "wifi") {
       const word = payload.trim().toUpperCase();
       if (word !== "UP" && word !== "DOWN") return "wifi must be UP or DOWN";
