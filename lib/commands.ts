@@ -27,7 +27,7 @@ export type SettingCommand<S, K extends keyof S> = {
 }[K];
 
 /** Plug settings that MQTT commands may change. */
-export type PlugCommandKey = "powerOnState" | "maxPowerW" | "telemetryMs";
+export type PlugCommandKey = "powerOnState" | "maxPowerW" | "telemetryMs" | "telemetryMode";
 
 /** Fan settings that MQTT commands may change. */
 export type FanCommandKey = Exclude<keyof FanSettings, "cooldownMs" | "maxSpeed" | "sensorStaleMs">;

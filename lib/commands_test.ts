@@ -112,7 +112,7 @@ Deno.test("unknown commands and settings MQTT cannot change are rejected with a 
   assert.deepEqual(parseCommandText("plugs", "speed", "1"), {
     ok: false,
     error: 'unknown plug command "speed" (expected one of power, pulse, energy_reset, ' +
-      "power_on_state, max_power, telemetry)",
+      "power_on_state, max_power, telemetry, telemetry_mode)",
   });
   const unknown = parseCommandText("fans", "x".repeat(500), "1");
   assert.ok(!unknown.ok && unknown.error.length < 400);

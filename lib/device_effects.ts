@@ -52,16 +52,22 @@ export interface PublishBatch {
 }
 
 /**
- * Chooses which states to publish: all of them when `everything` is set, otherwise only
- * those whose payload changed, leaving the `measured` ones for telemetry time.
+ * Chooses which states to publish. In the `full` telemetry mode: all of them when
+ * `everything` is set, otherwise those whose payload changed, leaving the `measured` ones
+ * for telemetry time. In the `snapshot` mode the `measured` ones are left to the JSON
+ * snapshot (their own retained topics are cleared once with an empty payload) and the
+ * others go out when they change. The snapshot goes out with every batch and at every
+ * telemetry time.
  *
  * @param base The device's base topic.
  * @param messages Every state message of the device now.
  * @param snapshot The JSON snapshot of all states now.
  * @param published What was published before (`null`: nothing yet).
- * @param everything Whether to publish every state (telemetry time, new session).
+ * @param everything Whether it is telemetry time (or a new session).
  * @param measured Parameters that wait for telemetry time.
- * @returns The publish effects and the new published record.
+ * @param snapshotOnly Whether the `snapshot` telemetry mode is on.
+ * @returns The publish effects and the new published record (`published` itself when
+ * nothing was published).
  * @example
  * ```ts
  * import { publishBatch } from "./device_effects.ts";
@@ -70,10 +76,12 @@ export interface PublishBatch {
  *   { param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const },
  *   { param: "watts", topic: "plugs/p/states/watts", payload: "12", retain: true as const },
  * ];
- * const first = publishBatch("plugs/p", messages, "{}", null, true, ["watts"]);
+ * const first = publishBatch("plugs/p", messages, "{}", null, true, ["watts"], false);
  * assert.equal(first.effects.length, 3);
- * const again = publishBatch("plugs/p", messages, "{}", first.published, false, ["watts"]);
+ * const again = publishBatch("plugs/p", messages, "{}", first.published, false, ["watts"], false);
  * assert.equal(again.effects.length, 0);
+ * const compact = publishBatch("plugs/p", messages, "{}", first.published, true, ["watts"], true);
+ * assert.deepEqual(compact.effects.map((e) => e.type === "publish" ? e.payload : ""), ["", "{}"]);
  * ```
  */
 export function publishBatch(
@@ -83,25 +91,27 @@ export function publishBatch(
   published: PublishedStates | null,
   everything: boolean,
   measured: readonly string[],
+  snapshotOnly: boolean,
 ): PublishBatch {
-  const next: PublishedStates = Object.assign({}, published);
+  // Copied only when something goes out: most steps publish nothing.
+  let next: PublishedStates | null = null;
   const effects: DeviceEffect[] = [];
   for (const message of messages) {
-    const changed = published === null || published[message.topic] !== message.payload;
-    if (everything || (changed && measured.indexOf(message.param) < 0)) {
-      effects.push({
-        type: "publish",
-        topic: message.topic,
-        payload: message.payload,
-        retain: true,
-      });
-      next[message.topic] = message.payload;
+    const previous = published === null ? undefined : published[message.topic];
+    const waits = measured.indexOf(message.param) >= 0;
+    const payload = waits && snapshotOnly ? "" : message.payload;
+    const due = waits && !snapshotOnly ? everything : previous !== payload ||
+      (everything && !snapshotOnly);
+    if (due) {
+      effects.push({ type: "publish", topic: message.topic, payload: payload, retain: true });
+      if (next === null) next = Object.assign({}, published);
+      next[message.topic] = payload;
     }
   }
-  if (effects.length > 0) {
+  if (effects.length > 0 || everything) {
     effects.push({ type: "publish", topic: snapshotTopic(base), payload: snapshot, retain: true });
   }
-  return { effects: effects, published: next };
+  return { effects: effects, published: next === null ? published ?? {} : next };
 }
 
 /** What publishing needs to know of a device's state. */
@@ -118,14 +128,16 @@ export interface PublishingState {
 
 /**
  * Publishes a device's states after a step: what changed, or everything at telemetry
- * time; offline, only the telemetry clock moves on.
+ * time (see {@linkcode publishBatch}); offline, only the telemetry clock moves on. A step
+ * that publishes nothing returns `state` itself.
  *
  * @param state The device's state.
  * @param nowMs Now.
  * @param effects The step's effects so far.
- * @param everything Whether to publish every state.
+ * @param everything Whether it is telemetry time (or a new session).
  * @param encode The device's state messages and JSON snapshot now.
  * @param measured Parameters that wait for telemetry time.
+ * @param snapshotOnly Whether the `snapshot` telemetry mode is on.
  * @returns The new state and all effects.
  * @example
  * ```ts
@@ -136,9 +148,10 @@ export interface PublishingState {
  *   messages: [{ param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const }],
  *   snapshot: '{"power":"ON"}',
  * });
- * const step = publishStep(state, 60000, [], true, encode, []);
+ * const step = publishStep(state, 60000, [], true, encode, [], false);
  * assert.equal(step.effects.length, 2);
  * assert.equal(step.state.lastTelemetryMs, 60000);
+ * assert.equal(publishStep(step.state, 61000, [], false, encode, [], false).state, step.state);
  * ```
  */
 export function publishStep<S extends PublishingState>(
@@ -148,21 +161,31 @@ export function publishStep<S extends PublishingState>(
   everything: boolean,
   encode: (state: S) => { messages: StateMessage[]; snapshot: string },
   measured: readonly string[],
+  snapshotOnly: boolean,
 ): { state: S; effects: DeviceEffect[] } {
+  if (!state.connected && !everything) return { state: state, effects: effects };
+  let batch: PublishBatch | null = null;
+  if (state.connected) {
+    const encoded = encode(state);
+    batch = publishBatch(
+      state.base,
+      encoded.messages,
+      encoded.snapshot,
+      state.published,
+      everything,
+      measured,
+      snapshotOnly,
+    );
+    if (batch.effects.length === 0 && !everything) return { state: state, effects: effects };
+  }
   const next: S = Object.assign({}, state);
   if (everything) next.lastTelemetryMs = nowMs;
-  if (!state.connected) return { state: everything ? next : state, effects: effects };
-  const encoded = encode(state);
-  const batch = publishBatch(
-    state.base,
-    encoded.messages,
-    encoded.snapshot,
-    state.published,
-    everything,
-    measured,
-  );
+  if (batch === null) return { state: next, effects: effects };
   next.published = batch.published;
-  return { state: next, effects: effects.concat(batch.effects) };
+  return {
+    state: next,
+    effects: effects.length === 0 ? batch.effects : effects.concat(batch.effects),
+  };
 }
 
 /**

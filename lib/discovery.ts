@@ -12,13 +12,15 @@
  */
 
 import { err, ok, type Result } from "./result.ts";
-import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
+import { telemetryParams } from "./protocol_states.ts";
+import { DEFAULT_FAN_SETTINGS, type TelemetryMode } from "./settings.ts";
 import {
   availabilityTopic,
   baseTopic,
   commandTopic,
   type DeviceKind,
   isValidDeviceId,
+  snapshotTopic,
   stateTopic,
 } from "./topics.ts";
 
@@ -58,6 +60,11 @@ export interface DiscoveryOptions extends DiscoveryTarget {
   swVersion: string;
   /** Highest fan speed step (fans only); {@linkcode DEFAULT_FAN_SETTINGS} when absent. */
   maxSpeed?: number;
+  /**
+   * The device's telemetry mode (`full` when absent). In `snapshot` mode the readings
+   * exist only in the JSON snapshot, so their entities read it with a value template.
+   */
+  telemetryMode?: TelemetryMode;
 }
 
 /** The discovery prefix Home Assistant listens on unless configured otherwise. */
@@ -237,6 +244,10 @@ const optionsProblem = (options: DiscoveryOptions): string => {
     return "device name must be a non-empty string";
   }
   if (typeof options.swVersion !== "string") return "swVersion must be a string";
+  const mode = options.telemetryMode;
+  if (mode !== undefined && mode !== "full" && mode !== "snapshot") {
+    return "telemetryMode must be full or snapshot, got " + JSON.stringify(mode);
+  }
   const maxSpeed = options.maxSpeed ?? DEFAULT_FAN_SETTINGS.maxSpeed;
   if (
     typeof maxSpeed !== "number" || !isFinite(maxSpeed) || Math.floor(maxSpeed) !== maxSpeed ||
@@ -314,7 +325,13 @@ const buildPayload = (entity: EntitySpec, options: DiscoveryOptions): Fields => 
     },
     origin: { name: "housegrid", sw_version: options.swVersion },
   };
-  if (entity.reads) payload.state_topic = stateTopic(base, entity.object);
+  if (
+    entity.reads && options.telemetryMode === "snapshot" &&
+    telemetryParams(options.kind).indexOf(entity.object) >= 0
+  ) {
+    payload.state_topic = snapshotTopic(base);
+    payload.value_template = "{{ value_json." + entity.object + " }}";
+  } else if (entity.reads) payload.state_topic = stateTopic(base, entity.object);
   if (entity.writes) {
     payload.command_topic = commandTopic(base, entity.object);
     // The device ignores retained commands, so Home Assistant must never send one.

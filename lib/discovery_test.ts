@@ -1,3 +1,4 @@
+import { telemetryParams } from "./protocol_states.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
@@ -379,4 +380,37 @@ Deno.test("payloads stay small enough for a microcontroller's MQTT buffer", () =
       assert.ok(message.payload.length + message.topic.length < 1500, message.topic);
     }
   }
+});
+
+Deno.test("snapshot telemetry mode: readings' entities read the JSON snapshot", () => {
+  for (const kind of ["plugs", "fans"] as const) {
+    const built = discoveryMessages({
+      prefix: "",
+      kind,
+      id: "d1",
+      name: "d1",
+      swVersion: "1",
+      telemetryMode: "snapshot",
+    });
+    assert.ok(built.ok);
+    for (const message of built.value) {
+      const config = JSON.parse(message.payload);
+      const object = message.topic.split("/")[3]!;
+      if (telemetryParams(kind).includes(object)) {
+        assert.equal(config.state_topic, `${kind}/d1/state`, object);
+        assert.equal(config.value_template, `{{ value_json.${object} }}`);
+      } else if (config.state_topic !== undefined) {
+        assert.equal(config.state_topic, `${kind}/d1/states/${object}`, object);
+      }
+    }
+  }
+  const bad = discoveryMessages({
+    prefix: "",
+    kind: "plugs",
+    id: "d1",
+    name: "d1",
+    swVersion: "1",
+    telemetryMode: "fast" as "full",
+  });
+  assert.equal(bad.ok, false);
 });

@@ -13,6 +13,7 @@ import { checkFanCommand } from "./commands.ts";
 import type { FanCommand } from "./commands.ts";
 import { publishStep, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
+import type { DiscoveryOptions } from "./discovery.ts";
 import {
   fanEventFromReading,
   fanOutputs,
@@ -23,14 +24,11 @@ import {
 import type { FanEvent, FanState } from "./fan_types.ts";
 import type { ClimateReading, NetworkInfo } from "./ports.ts";
 import { commandFilter, parseMessage } from "./protocol.ts";
-import { encodeSnapshot, fanStateMessages } from "./protocol_states.ts";
+import { encodeSnapshot, fanStateMessages, telemetryParams } from "./protocol_states.ts";
 import type { FanStates } from "./protocol_states.ts";
 import { decodeSettings, encodeSettings } from "./settings_codec.ts";
 import type { FanSettings } from "./settings.ts";
 import { baseTopic } from "./topics.ts";
-
-/** Parameters published only at telemetry time. */
-const MEASURED = ["temperature", "humidity", "rssi", "uptime", "ip", "ssid", "mac"];
 
 /** Everything a fan knows. */
 export interface FanDeviceState {
@@ -167,14 +165,7 @@ export function stepFanDevice(state: FanDeviceState, event: FanDeviceEvent): Fan
       nowMs,
       up: true,
     });
-    const effects = sessionEffects(state.base, commandFilter(state.base), {
-      prefix: state.prefix,
-      kind: "fans",
-      id: state.id,
-      name: state.id,
-      swVersion: state.swVersion,
-      maxSpeed: state.settings.maxSpeed,
-    });
+    const effects = sessionEffects(state.base, commandFilter(state.base), discoveryOf(state));
     return publish(online.state, nowMs, effects.concat(online.effects), true);
   }
   if (event.type === "disconnected") {
@@ -304,11 +295,23 @@ const handleMessage = (
     key: "settings",
     value: encodeSettings("fans", checked.value),
   };
-  return settle(
-    { state: step.state, effects: ([save] as DeviceEffect[]).concat(step.effects) },
-    nowMs,
-  );
+  const effects = ([save] as DeviceEffect[]).concat(step.effects);
+  // Home Assistant must learn where the readings now are.
+  if (state.connected && checked.value.telemetryMode !== state.settings.telemetryMode) {
+    effects.push({ type: "discovery", options: discoveryOf(step.state) });
+  }
+  return settle({ state: step.state, effects: effects }, nowMs);
 };
+
+const discoveryOf = (state: FanDeviceState): DiscoveryOptions => ({
+  prefix: state.prefix,
+  kind: "fans",
+  id: state.id,
+  name: state.id,
+  swVersion: state.swVersion,
+  maxSpeed: state.settings.maxSpeed,
+  telemetryMode: state.settings.telemetryMode,
+});
 
 /** Publishes what changed after a step (everything at telemetry time). */
 const settle = (step: FanDeviceStep, nowMs: number): FanDeviceStep => {
@@ -326,10 +329,18 @@ const publish = (
   effects: DeviceEffect[],
   everything: boolean,
 ): FanDeviceStep =>
-  publishStep(state, nowMs, effects, everything, (current) => {
-    const states = fanStates(current, nowMs);
-    return {
-      messages: fanStateMessages(current.base, states),
-      snapshot: encodeSnapshot("fans", states),
-    };
-  }, MEASURED);
+  publishStep(
+    state,
+    nowMs,
+    effects,
+    everything,
+    (current) => {
+      const states = fanStates(current, nowMs);
+      return {
+        messages: fanStateMessages(current.base, states),
+        snapshot: encodeSnapshot("fans", states),
+      };
+    },
+    telemetryParams("fans"),
+    state.settings.telemetryMode === "snapshot",
+  );

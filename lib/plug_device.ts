@@ -18,6 +18,7 @@ import { checkPlugCommand } from "./commands.ts";
 import type { PlugCommand } from "./commands.ts";
 import { publishStep, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
+import type { DiscoveryOptions } from "./discovery.ts";
 import {
   addPowerSample,
   energyTotals,
@@ -31,7 +32,7 @@ import type { NetworkInfo, SampleBurst } from "./ports.ts";
 import { calibrationFromSettings, DEFAULT_MAINS_HZ, measurePower } from "./power.ts";
 import type { PowerReading } from "./power.ts";
 import { commandFilter, parseMessage } from "./protocol.ts";
-import { encodeSnapshot, plugStateMessages } from "./protocol_states.ts";
+import { encodeSnapshot, plugStateMessages, telemetryParams } from "./protocol_states.ts";
 import type { PlugStates } from "./protocol_states.ts";
 import { initialRelayState, nextRelayDeadlineMs, stepRelay } from "./relay.ts";
 import type { RelayEffect, RelayEvent, RelayState } from "./relay.ts";
@@ -44,23 +45,6 @@ export const ENERGY_SAVE_PERIOD_MS = 60000;
 
 /** Measurements count nothing across a gap longer than this (a reboot, a stall). */
 export const PLUG_MAX_GAP_MS = 10000;
-
-/** Parameters published only at telemetry time, since they change with every reading. */
-const MEASURED = [
-  "watts",
-  "volts",
-  "amps",
-  "power_factor",
-  "apparent_va",
-  "energy_total",
-  "energy_today",
-  "energy_yesterday",
-  "rssi",
-  "uptime",
-  "ip",
-  "ssid",
-  "mac",
-];
 
 /** Everything a plug knows. */
 export interface PlugDeviceState {
@@ -229,13 +213,7 @@ export function stepPlug(state: PlugDeviceState, event: PlugDeviceEvent): PlugDe
   const nowMs = event.nowMs;
   if (event.type === "connected") {
     const next = Object.assign({}, state, { connected: true });
-    const effects = sessionEffects(state.base, commandFilter(state.base), {
-      prefix: state.prefix,
-      kind: "plugs",
-      id: state.id,
-      name: state.id,
-      swVersion: state.swVersion,
-    });
+    const effects = sessionEffects(state.base, commandFilter(state.base), discoveryOf(state));
     return publish(next, nowMs, effects, true);
   }
   if (event.type === "disconnected") {
@@ -421,11 +399,24 @@ const applyCommand = (
   const checked = checkPlugCommand(state.settings, command);
   if (!checked.ok) return checked.error;
   const next = Object.assign({}, state, { settings: checked.value });
-  return {
-    state: next,
-    effects: [{ type: "save", key: "settings", value: encodeSettings("plugs", checked.value) }],
-  };
+  const effects: DeviceEffect[] = [
+    { type: "save", key: "settings", value: encodeSettings("plugs", checked.value) },
+  ];
+  // Home Assistant must learn where the readings now are.
+  if (state.connected && checked.value.telemetryMode !== state.settings.telemetryMode) {
+    effects.push({ type: "discovery", options: discoveryOf(next) });
+  }
+  return { state: next, effects: effects };
 };
+
+const discoveryOf = (state: PlugDeviceState): DiscoveryOptions => ({
+  prefix: state.prefix,
+  kind: "plugs",
+  id: state.id,
+  name: state.id,
+  swVersion: state.swVersion,
+  telemetryMode: state.settings.telemetryMode,
+});
 
 const rejected = (
   state: PlugDeviceState,
@@ -459,10 +450,18 @@ const publish = (
   effects: DeviceEffect[],
   everything: boolean,
 ): PlugDeviceStep =>
-  publishStep(state, nowMs, effects, everything, (current) => {
-    const states = plugStates(current, nowMs);
-    return {
-      messages: plugStateMessages(current.base, states),
-      snapshot: encodeSnapshot("plugs", states),
-    };
-  }, MEASURED);
+  publishStep(
+    state,
+    nowMs,
+    effects,
+    everything,
+    (current) => {
+      const states = plugStates(current, nowMs);
+      return {
+        messages: plugStateMessages(current.base, states),
+        snapshot: encodeSnapshot("plugs", states),
+      };
+    },
+    telemetryParams("plugs"),
+    state.settings.telemetryMode === "snapshot",
+  );

@@ -326,3 +326,68 @@ Deno.test("opening the relay clears the shown load at once", () => {
   assert.equal(state.relay.on, false);
   assert.equal(state.reading?.powerW, 0);
 });
+
+Deno.test("snapshot telemetry: one message a period, readings only in the snapshot", () => {
+  const settingsText = encodeSettings(
+    "plugs",
+    Object.assign({}, DEFAULT_PLUG_SETTINGS, { telemetryMs: 1000, telemetryMode: "snapshot" }),
+  );
+  const start = run(boot({ settingsText }).state, [{ type: "connected", nowMs: 0 }]);
+  // The session clears the readings' own retained topics once.
+  const cleared = publishes(start.effects).filter((e) => e.topic.endsWith("/states/watts"));
+  assert.deepEqual(cleared.map((e) => e.payload), [""]);
+  const discovery = start.effects.find((e) => e.type === "discovery");
+  assert.equal(discovery?.type === "discovery" && discovery.options.telemetryMode, "snapshot");
+  let state = run(start.state, [
+    { type: "message", nowMs: 0, topic: "plugs/p1/commands/power", payload: "ON", retained: false },
+  ]).state;
+  for (let t = 1000; t <= 10000; t += 1000) {
+    const step = run(state, [{ type: "burst", nowMs: t, burst: burst(900 + t / 100) }]);
+    assert.deepEqual(publishes(step.effects).map((e) => e.topic), ["plugs/p1/state"], `at ${t}`);
+    state = step.state;
+  }
+  assert.ok(
+    Math.abs(
+      JSON.parse(
+        publishes(run(state, [{ type: "burst", nowMs: 11000, burst: burst(1000) }]).effects)[0]!
+          .payload,
+      ).watts - 1000,
+    ) < 10,
+  );
+  // A state that is not a reading still goes out on its own topic when it changes.
+  const off = run(state, [
+    {
+      type: "message",
+      nowMs: 10500,
+      topic: "plugs/p1/commands/power",
+      payload: "OFF",
+      retained: false,
+    },
+  ]);
+  assert.deepEqual(publishes(off.effects).map((e) => e.topic), [
+    "plugs/p1/states/power",
+    "plugs/p1/state",
+  ]);
+});
+
+Deno.test("switching the telemetry mode by command re-announces discovery", () => {
+  const state = run(boot().state, [{ type: "connected", nowMs: 0 }]).state;
+  const command = (payload: string) => ({
+    type: "message" as const,
+    nowMs: 2000,
+    topic: "plugs/p1/commands/telemetry_mode",
+    payload,
+    retained: false,
+  });
+  const compact = run(state, [command("SNAPSHOT")]);
+  assert.equal(compact.state.settings.telemetryMode, "snapshot");
+  const discovery = compact.effects.find((e) => e.type === "discovery");
+  assert.equal(discovery?.type === "discovery" && discovery.options.telemetryMode, "snapshot");
+  const topics = publishes(compact.effects).map((e) => e.topic + "=" + e.payload);
+  assert.ok(topics.includes("plugs/p1/states/watts="), topics.join(" "));
+  assert.ok(topics.includes("plugs/p1/states/telemetry_mode=SNAPSHOT"));
+  // The same mode again changes nothing that Home Assistant must relearn.
+  const again = run(compact.state, [command("snapshot")]);
+  assert.equal(again.effects.some((e) => e.type === "discovery"), false);
+  assert.equal(run(state, [command("fast")]).effects.some((e) => e.type === "save"), false);
+});

@@ -299,3 +299,35 @@ export function changedStates(
     published[message.topic] !== message.payload
   );
 }
+
+/**
+ * Lists the states that change with every reading (and the network facts that go with
+ * them). They wait for the telemetry period instead of going out on each change, and in
+ * the `snapshot` telemetry mode they are published only inside the JSON snapshot.
+ *
+ * @param kind `plugs` or `fans`.
+ * @returns The state parameters, e.g. `watts` or `humidity`.
+ * @example
+ * ```ts
+ * import { telemetryParams } from "./protocol_states.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(telemetryParams("plugs").includes("watts"));
+ * assert.ok(telemetryParams("fans").includes("humidity"));
+ * assert.ok(!telemetryParams("plugs").includes("power"));
+ * ```
+ */
+export function telemetryParams(kind: DeviceKind): string[] {
+  const network = ["rssi", "uptime", "ip", "ssid", "mac"];
+  return (kind === "plugs"
+    ? [
+      "watts",
+      "volts",
+      "amps",
+      "power_factor",
+      "apparent_va",
+      "energy_total",
+      "energy_today",
+      "energy_yesterday",
+    ]
+    : ["temperature", "humidity"]).concat(network);
+}

@@ -85,7 +85,7 @@ Deno.test("bad payloads become typed errors that echo what was sent", () => {
     param: "dance",
     payload: "now",
     error: 'unknown plug command "dance" (expected one of power, pulse, energy_reset, ' +
-      "power_on_state, max_power, telemetry)",
+      "power_on_state, max_power, telemetry, telemetry_mode)",
   });
   const weird = parseMessage(PLUG, "plugs/p1/commands/power", 42 as unknown as string, false);
   assert.deepEqual(weird, {

@@ -13,6 +13,14 @@ import type { DeviceKind } from "./topics.ts";
 /** What the relay does when power comes back. */
 export type PowerOnState = "off" | "on" | "last";
 
+/**
+ * What a telemetry period publishes. `full`: every state on its own topic and the JSON
+ * snapshot. `snapshot`: only the JSON snapshot carries the readings (their own topics are
+ * cleared); the other states still go out on change. One message per period instead of
+ * about twenty, for large fleets and slow links.
+ */
+export type TelemetryMode = "full" | "snapshot";
+
 /** Settings of a smart plug. */
 export interface PlugSettings {
   /** Relay state after power-up. */
@@ -25,6 +33,8 @@ export interface PlugSettings {
   minSwitchIntervalMs: number;
   /** Telemetry period. */
   telemetryMs: number;
+  /** What each telemetry period publishes. */
+  telemetryMode: TelemetryMode;
   /** Mains voltage assumed when only current is measured. */
   nominalVoltageV: number;
   /** Amperes per ADC unit of the current channel. */
@@ -77,6 +87,8 @@ export interface FanSettings {
   sensorStaleMs: number;
   /** Telemetry period. */
   telemetryMs: number;
+  /** What each telemetry period publishes. */
+  telemetryMode: TelemetryMode;
 }
 
 /** Default plug settings. */
@@ -86,6 +98,7 @@ export const DEFAULT_PLUG_SETTINGS: PlugSettings = {
   overPowerHoldMs: 2000,
   minSwitchIntervalMs: 500,
   telemetryMs: 60000,
+  telemetryMode: "full",
   nominalVoltageV: 230,
   currentGainA: 0.05,
   voltageGainV: 0.8,
@@ -117,6 +130,7 @@ export const DEFAULT_FAN_SETTINGS: FanSettings = {
   maxSpeed: 2,
   sensorStaleMs: 5 * 60000,
   telemetryMs: 60000,
+  telemetryMode: "full",
 };
 
 /** Settings type of each device kind. */

@@ -39,10 +39,16 @@ Deno.test("each default is the defaults object's value and passes its own spec",
   }
 });
 
+// DESIGN.md's setting commands, plus `telemetry_mode` (a housegrid extension, README).
 Deno.test("the MQTT-settable settings are exactly DESIGN.md's setting commands", () => {
   const commandNames = (kind: "plugs" | "fans") =>
     settingSpecs(kind).filter((spec) => spec.access === "command").map((spec) => spec.name);
-  assert.deepEqual(commandNames("plugs"), ["power_on_state", "max_power", "telemetry"]);
+  assert.deepEqual(commandNames("plugs"), [
+    "power_on_state",
+    "max_power",
+    "telemetry",
+    "telemetry_mode",
+  ]);
   assert.deepEqual(commandNames("fans"), [
     "hum_on",
     "hum_off",
@@ -60,6 +66,7 @@ Deno.test("the MQTT-settable settings are exactly DESIGN.md's setting commands",
     "min_off",
     "max_run",
     "telemetry",
+    "telemetry_mode",
   ]);
 });
 
