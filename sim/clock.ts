@@ -55,6 +55,8 @@ export interface RealtimeHandle {
   readonly speed: number;
   /** Changes the speed from now on, without a jump in virtual time. */
   setSpeed(speed: number): void;
+  /** Virtual ms given up so far because the process fell behind (see `maxLagMs`). */
+  readonly slippedMs: number;
   /** Stops driving the clock (idempotent). */
   stop(): void;
 }
@@ -67,6 +69,12 @@ export interface RealtimeOptions {
   wallNowMs?: () => number;
   /** Called when advancing throws (default: `console.error`); the driver keeps running. */
   onError?: (error: unknown) => void;
+  /**
+   * Most wall ms one tick catches up (default 1000). A process that falls further behind
+   * (overloaded, or paused) lets virtual time slip instead of firing an ever larger burst
+   * of timers that would put it further behind still.
+   */
+  maxLagMs?: number;
 }
 
 interface TimerEntry {
@@ -499,9 +507,17 @@ export function startRealtime(
   let currentSpeed = checkSpeed(speed);
   let anchorWallMs = wallNowMs();
   let anchorVirtualMs = clock.nowMs();
+  let slippedMs = 0;
+  const maxLagMs = options.maxLagMs ?? 1000;
   const tick = (): void => {
+    const targetMs = anchorVirtualMs + (wallNowMs() - anchorWallMs) * currentSpeed;
+    const limitMs = clock.nowMs() + maxLagMs * currentSpeed;
+    if (targetMs > limitMs) {
+      slippedMs += targetMs - limitMs;
+      anchorVirtualMs -= targetMs - limitMs;
+    }
     try {
-      clock.advanceTo(anchorVirtualMs + (wallNowMs() - anchorWallMs) * currentSpeed);
+      clock.advanceTo(Math.min(targetMs, limitMs));
     } catch (error) {
       onError(error);
     }
@@ -513,6 +529,9 @@ export function startRealtime(
   return {
     get speed(): number {
       return currentSpeed;
+    },
+    get slippedMs(): number {
+      return slippedMs;
     },
     setSpeed(value: number): void {
       checkSpeed(value);

@@ -290,3 +290,27 @@ Deno.test("startRealtime: maps wall time to virtual time at speed, setSpeed with
   assert.equal(clock.nowMs(), 1120); // stopped: no more advancing
   assert.throws(() => startRealtime(clock, -1), RangeError);
 });
+
+Deno.test("startRealtime: a process that falls behind lets virtual time slip, not burst", async () => {
+  let wallMs = 0;
+  const clock = new VirtualClock({ startMs: 0 });
+  const driver = startRealtime(clock, 2, { tickMs: 1, wallNowMs: () => wallMs, maxLagMs: 100 });
+  const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
+  try {
+    wallMs = 50;
+    await tick();
+    assert.equal(clock.nowMs(), 100);
+    assert.equal(driver.slippedMs, 0);
+    // Stalled for 5 s of wall time: one tick catches up 100 wall ms (200 virtual ms).
+    wallMs = 5050;
+    await tick();
+    assert.equal(clock.nowMs(), 300);
+    assert.equal(driver.slippedMs, 10100 - 300);
+    // Afterwards time runs on at speed from where it is.
+    wallMs = 5060;
+    await tick();
+    assert.equal(clock.nowMs(), 320);
+  } finally {
+    driver.stop();
+  }
+});

@@ -29,8 +29,8 @@ export interface SimDeviceOptions {
   clock: VirtualClock;
   /** Makes a new MQTT link (one per connection life: a drop ends a link). */
   link: () => MqttLink;
-  /** The device's persistent storage. */
-  store: KeyValueStore;
+  /** The device's persistent storage (`flush`, when it has one, is awaited by `stop`). */
+  store: KeyValueStore & { flush?: () => Promise<void> };
   /** Keep a trace of everything published (for differential tests). */
   trace?: boolean;
   /** Start unprovisioned (access-point mode) unless storage holds a network. */
@@ -82,6 +82,7 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
   #state: S | null = null;
   #deadlineTimer: TimerId | null = null;
   #powerKnobs: PowerKnobs;
+  readonly #flushStore: (() => Promise<void>) | undefined;
   #timers: TimerId[] = [];
   #listeners: Array<() => void> = [];
 
@@ -91,6 +92,7 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
     this.clock = options.clock;
     this.#powerKnobs = new PowerKnobs(options.clock, this);
     this.store = options.store;
+    this.#flushStore = options.store.flush?.bind(options.store);
     this.#makeLink = options.link;
     this.trace = options.trace ? [] : null;
     const saved = readSavedNetwork(options.store);
@@ -179,6 +181,7 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
     this.#connected = false;
     this.powerOff();
     if (link !== null) await link.close();
+    await this.#flushStore?.();
   }
 
   /**

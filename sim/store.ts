@@ -8,6 +8,12 @@
  * a crash are removed when the store is opened. Reads and writes are synchronous because the
  * `KeyValueStore` port is.
  *
+ * With `writeBehind` a write returns at once and the file is written in the background,
+ * latest value per key first come, so a device's hot path (a relay switch, an energy save
+ * of thousands of plugs in the same second) never waits for the disk. Every store of the
+ * same folder in this process reads the value written last, on disk or not yet; `flush()`
+ * waits until everything is on disk.
+ *
  * @module
  */
 
@@ -27,6 +33,8 @@ const TEMP_SUFFIX = ".tmp";
 export interface DeviceStoreOptions {
   /** Flush each write to disk before the rename (default `true`); off is faster, less durable. */
   fsync?: boolean;
+  /** Write in the background instead of before `write` returns (default `false`). */
+  writeBehind?: boolean;
 }
 
 /** A device's key/value store, with its folder and a way to delete keys. */
@@ -37,7 +45,27 @@ export interface DeviceStore extends KeyValueStore {
   remove(key: string): void;
   /** Lists the stored keys, sorted. */
   keys(): string[];
+  /** Resolves when every write so far is on disk; rejects with a background write's error. */
+  flush(): Promise<void>;
 }
+
+/** Values of one folder not yet on disk (`null`: being deleted), shared by its stores. */
+interface Backlog {
+  values: Map<string, string | null>;
+  running: Promise<void> | null;
+  error: unknown;
+}
+
+const backlogs = new Map<string, Backlog>();
+
+const backlogOf = (dir: string): Backlog => {
+  let backlog = backlogs.get(dir);
+  if (backlog === undefined) {
+    backlog = { values: new Map(), running: null, error: null };
+    backlogs.set(dir, backlog);
+  }
+  return backlog;
+};
 
 /**
  * Tells whether a key may name a file: 1 to 64 of `a-z 0-9 _ . -`, not starting with a dot
@@ -98,6 +126,7 @@ export function deviceStore(
   }
   const dir = join(dataDir, deviceId);
   const fsync = options.fsync ?? true;
+  const writeBehind = options.writeBehind ?? false;
   let tempCounter = 0;
 
   const entries = (): Deno.DirEntry[] => {
@@ -109,60 +138,133 @@ export function deviceStore(
     }
   };
 
-  // A crash between writing a temporary file and renaming it leaves the file behind.
+  // A crash between writing a temporary file and renaming it leaves the file behind. This
+  // process's own may be a background write in progress.
+  const ours = `.${Deno.pid}.`;
   for (const entry of entries()) {
-    if (entry.isFile && entry.name.startsWith(".") && entry.name.endsWith(TEMP_SUFFIX)) {
+    if (
+      entry.isFile && entry.name.startsWith(".") && entry.name.endsWith(TEMP_SUFFIX) &&
+      !entry.name.includes(ours)
+    ) {
       Deno.removeSync(join(dir, entry.name));
     }
   }
 
+  const writeNow = (key: string, value: string): void => {
+    const path = join(dir, key);
+    Deno.mkdirSync(dir, { recursive: true });
+    // Unique per process and call, so two stores on one folder never share a temp file.
+    const temp = join(dir, `.${key}.${Deno.pid}.${tempCounter++}${TEMP_SUFFIX}`);
+    try {
+      const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
+      try {
+        const bytes = new TextEncoder().encode(value);
+        let written = 0;
+        while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+        if (fsync) file.syncSync();
+      } finally {
+        file.close();
+      }
+      Deno.renameSync(temp, path);
+    } catch (error) {
+      try {
+        Deno.removeSync(temp);
+      } catch {
+        // Already gone or never made: the original error is the one that matters.
+      }
+      throw error;
+    }
+  };
+
+  const writeLater = async (key: string, value: string): Promise<void> => {
+    await Deno.mkdir(dir, { recursive: true });
+    const temp = join(dir, `.${key}.${Deno.pid}.${tempCounter++}${TEMP_SUFFIX}`);
+    try {
+      const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+      try {
+        const bytes = new TextEncoder().encode(value);
+        let written = 0;
+        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+        if (fsync) await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temp, join(dir, key));
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw error;
+    }
+  };
+
+  const removeNow = (key: string): void => {
+    try {
+      Deno.removeSync(join(dir, key));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  };
+
+  const backlog = backlogOf(dir);
+  const drain = async (): Promise<void> => {
+    for (const [key, value] of backlog.values) {
+      try {
+        if (value === null) removeNow(key);
+        else await writeLater(key, value);
+      } catch (error) {
+        backlog.error ??= error;
+      }
+      // A newer value written meanwhile stays queued (the map keeps it in place).
+      if (backlog.values.get(key) === value) backlog.values.delete(key);
+    }
+    backlog.running = null;
+  };
+  const queue = (key: string, value: string | null): void => {
+    // Re-inserted at the end so the loop in `drain` meets it again.
+    backlog.values.delete(key);
+    backlog.values.set(key, value);
+    backlog.running ??= drain();
+  };
+
   return {
     dir,
     read(key: string): string | null {
+      const waiting = backlog.values.get(checkKey(key));
+      if (waiting !== undefined) return waiting;
       try {
-        return Deno.readTextFileSync(join(dir, checkKey(key)));
+        return Deno.readTextFileSync(join(dir, key));
       } catch (error) {
         if (isNotFound(error)) return null;
         throw error;
       }
     },
     write(key: string, value: string): void {
-      const path = join(dir, checkKey(key));
-      Deno.mkdirSync(dir, { recursive: true });
-      // Unique per process and call, so two stores on one folder never share a temp file.
-      const temp = join(dir, `.${key}.${Deno.pid}.${tempCounter++}${TEMP_SUFFIX}`);
-      try {
-        const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
-        try {
-          const bytes = new TextEncoder().encode(value);
-          let written = 0;
-          while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-          if (fsync) file.syncSync();
-        } finally {
-          file.close();
-        }
-        Deno.renameSync(temp, path);
-      } catch (error) {
-        try {
-          Deno.removeSync(temp);
-        } catch {
-          // Already gone or never made: the original error is the one that matters.
-        }
-        throw error;
-      }
+      checkKey(key);
+      if (writeBehind) queue(key, value);
+      else if (backlog.values.size > 0) queue(key, value);
+      else writeNow(key, value);
     },
     remove(key: string): void {
-      try {
-        Deno.removeSync(join(dir, checkKey(key)));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+      checkKey(key);
+      if (backlog.values.size > 0) queue(key, null);
+      else removeNow(key);
     },
     keys(): string[] {
-      return entries()
-        .filter((entry) => entry.isFile && isValidKey(entry.name))
-        .map((entry) => entry.name)
-        .sort();
+      const names = new Set(
+        entries().filter((entry) => entry.isFile && isValidKey(entry.name)).map((entry) =>
+          entry.name
+        ),
+      );
+      for (const [key, value] of backlog.values) {
+        if (value === null) names.delete(key);
+        else names.add(key);
+      }
+      return [...names].sort();
+    },
+    async flush(): Promise<void> {
+      while (backlog.running !== null) await backlog.running;
+      const error = backlog.error;
+      backlog.error = null;
+      if (error !== null) throw error;
     },
   };
 }

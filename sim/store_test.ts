@@ -128,3 +128,71 @@ Deno.test("store property: any valid key round-trips any text; invalid keys neve
 Deno.test("store: the default data folder name", () => {
   assert.equal(DEFAULT_DATA_DIR, ".housegrid");
 });
+
+Deno.test("store property: write-behind reads its latest value at once and leaves it on disk after flush", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom("energy", "relay", "settings"),
+            value: fc.option(fc.string()),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        async (operations) => {
+          const behind = deviceStore(dataDir, "plug1", { writeBehind: true, fsync: false });
+          const other = deviceStore(dataDir, "plug1");
+          const expected = new Map<string, string>(
+            behind.keys().map((key) => [key, behind.read(key) ?? ""]),
+          );
+          for (const operation of operations) {
+            if (operation.value === null) {
+              behind.remove(operation.key);
+              expected.delete(operation.key);
+            } else {
+              behind.write(operation.key, operation.value);
+              expected.set(operation.key, operation.value);
+            }
+            // Every store of the folder sees the value at once, on disk or not yet.
+            assert.equal(other.read(operation.key), expected.get(operation.key) ?? null);
+          }
+          assert.deepEqual(other.keys(), [...expected.keys()].sort());
+          await behind.flush();
+          for (const key of ["energy", "relay", "settings"]) {
+            let onDisk: string | null = null;
+            try {
+              onDisk = Deno.readTextFileSync(`${dataDir}/plug1/${key}`);
+            } catch (error) {
+              if (!(error instanceof Deno.errors.NotFound)) throw error;
+            }
+            assert.equal(onDisk, expected.get(key) ?? null, key);
+          }
+          assert.deepEqual(
+            [...Deno.readDirSync(`${dataDir}/plug1`)].filter((e) => e.name.startsWith(".")),
+            [],
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("store: a background write that fails is reported by flush", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const store = deviceStore(dataDir, "plug1", { writeBehind: true });
+    // A folder where the file should be: the rename cannot replace it.
+    await Deno.mkdir(`${dataDir}/plug1/energy`, { recursive: true });
+    await Deno.writeTextFile(`${dataDir}/plug1/energy/x`, "");
+    store.write("energy", "1");
+    await assert.rejects(store.flush());
+    await store.flush();
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
