@@ -15,7 +15,14 @@ import { checkEspruinoSubset } from "./espruino_subset.ts";
 import { lazyModules } from "./lazy_modules.ts";
 
 /** Modules an ESP8266 Espruino build ships; nothing else may be `require`d. */
-export const ALLOWED_MODULES: readonly string[] = ["Wifi", "Storage", "net", "http", "crypto"];
+export const ALLOWED_MODULES: readonly string[] = [
+  "Wifi",
+  "Storage",
+  "net",
+  "http",
+  "crypto",
+  "Flash",
+];
 
 /**
  * Firmware modules made lazy like lib/ (see lazy_modules.ts): the web server's code runs

@@ -6,6 +6,10 @@
  * incrementally (for a firmware upload read back from flash in slices), and PBKDF2-SHA256
  * on top of it, two compressions per iteration (the HMAC pads are hashed once).
  *
+ * An ESP8266_4MB has no SHA-256 and no PBKDF2, only a native SHA-1: there passwords are
+ * `pbkdf2-sha1` records ({@linkcode chipAccountHashing}), derived in `lib/web_account.ts`
+ * around that SHA-1, far faster than PBKDF2-SHA256 in JavaScript.
+ *
  * Iterations are not a constant: {@linkcode chooseIterations} times the derivation on the
  * device and picks as many as fit a time budget, since the login runs synchronously in
  * one task and a long busy loop starves an ESP8266's Wi-Fi. The account record keeps the
@@ -21,6 +25,7 @@
  * @module
  */
 
+import { deriveAccountKey, type DeriveKey, newAccountAlgorithm } from "../lib/web_account.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
 
 /** Where randomness comes from; `seed` carries over from call to call. */
@@ -366,11 +371,65 @@ export function pbkdf2Sha256Hex(
 }
 
 /**
+ * Fewest iterations of a `pbkdf2-sha1` record made on a chip. Estimate for an ESP8266 at
+ * 80 MHz: one iteration of `pbkdf2Sha1` from the minified bundle (two native SHA-1 of 84
+ * bytes, the loop in Espruino's interpreter) took 0.12-0.13 ms in Espruino 2v29's Linux
+ * build on the development machine (load ~2 on 2 cores). That build toggles a pin in a
+ * `for` loop in 9 µs, where the 72 MHz original Espruino board takes ~250 µs
+ * (espruino.com/Performance: a 4 kHz square wave), a factor of ~28. Taking the ESP8266 at
+ * 80 MHz as that board's equal (within 2x either way), an iteration costs ~3.5 ms there,
+ * so 256 take ~0.9 s (0.45-1.8 s): a login stays under the seconds after which a busy
+ * loop starves the Wi-Fi. A faster chip gets more from {@linkcode chooseIterations}.
+ */
+export const MIN_SHA1_ITERATIONS = 256;
+
+/**
+ * The account hashing of this build, for `lib/web_account.ts`: a build with native PBKDF2
+ * or SHA-256 makes `pbkdf2-sha256` records (as before); a build with SHA-1 only (an ESP8266_4MB) makes
+ * `pbkdf2-sha1` records around its native SHA-1, and still verifies `pbkdf2-sha256`
+ * records made before (with the JavaScript SHA-256: slow, but only at login); a build
+ * without `crypto` uses the JavaScript SHA-256.
+ *
+ * @param crypto `require("crypto")`, or `null`.
+ * @returns A bare PBKDF2-SHA256 function, or the SHA-1 hashing object.
+ * @example
+ * ```ts
+ * import { chipAccountHashing } from "./web_crypto.ts";
+ * import { createAccount } from "../lib/web_account.ts";
+ * import { createHash } from "node:crypto";
+ * import assert from "node:assert/strict";
+ * const SHA1 = (m: string | Uint8Array) =>
+ *   new Uint8Array(createHash("sha1").update(m as Uint8Array).digest()).buffer;
+ * const hashing = chipAccountHashing({ SHA1 });
+ * assert.equal(createAccount("correct horse", "00", 2, hashing).algorithm, "pbkdf2-sha1");
+ * assert.equal(typeof chipAccountHashing(null), "function");
+ * ```
+ */
+export function chipAccountHashing(crypto: EspruinoCrypto | null): DeriveKey {
+  const pbkdf2 = (password: string, saltHex: string, iterations: number): string =>
+    pbkdf2Sha256Hex(crypto, password, saltHex, iterations);
+  if (
+    crypto === null || typeof crypto.PBKDF2 === "function" ||
+    typeof crypto.SHA256 === "function" || typeof crypto.SHA1 !== "function"
+  ) {
+    return pbkdf2;
+  }
+  // Espruino's SHA1 takes a typed array as well as a string.
+  const native = crypto.SHA1 as unknown as (data: Uint8Array) => ArrayBuffer;
+  return {
+    algorithm: "pbkdf2-sha1",
+    pbkdf2Sha256: pbkdf2,
+    sha1: (data: Uint8Array) => new Uint8Array(native(data)),
+  };
+}
+
+/**
  * Picks a PBKDF2 iteration count for new passwords on this device: as many as one
  * derivation can do within `budgetMs`, measured here (the same code runs natively on one
- * build and in JavaScript on another, on CPUs far apart).
+ * build and in JavaScript on another, on CPUs far apart); `pbkdf2-sha1` records get at
+ * least {@linkcode MIN_SHA1_ITERATIONS}.
  *
- * @param derive The derivation, `(password, saltHex, iterations) => hex`.
+ * @param derive The derivation: a PBKDF2-SHA256 function or the build's hashing.
  * @param nowMs A clock in ms (fractional is best).
  * @param budgetMs Time one login may take in the derivation.
  * @param maxIterations The most worth doing.
@@ -385,23 +444,25 @@ export function pbkdf2Sha256Hex(
  * ```
  */
 export function chooseIterations(
-  derive: (password: string, saltHex: string, iterations: number) => string,
+  derive: DeriveKey,
   nowMs: () => number,
   budgetMs: number,
   maxIterations: number,
 ): number {
+  const algorithm = newAccountAlgorithm(derive);
   let probe = 1;
   let spentMs = 0;
   // Fast (native) derivations: grow the probe until its time can be measured.
   while (probe < maxIterations) {
     const startMs = nowMs();
-    derive("calibration", "00", probe);
+    deriveAccountKey(derive, algorithm, "calibration", "00", probe);
     spentMs = nowMs() - startMs;
     if (spentMs * 8 >= budgetMs) break;
     probe *= 4;
   }
   const fit = spentMs > 0 ? Math.floor(probe * budgetMs / spentMs) : maxIterations;
-  return Math.max(1, Math.min(maxIterations, fit));
+  const least = algorithm === "pbkdf2-sha1" ? MIN_SHA1_ITERATIONS : 1;
+  return Math.max(Math.min(least, maxIterations), 1, Math.min(maxIterations, fit));
 }
 
 /**

@@ -3,8 +3,10 @@ import { Buffer } from "node:buffer";
 import { createHash, pbkdf2Sync } from "node:crypto";
 import fc from "fast-check";
 import {
+  chipAccountHashing,
   chooseIterations,
   fromHex,
+  MIN_SHA1_ITERATIONS,
   pbkdf2Sha256Hex,
   randomHex,
   sha256Add,
@@ -14,6 +16,7 @@ import {
   toHex,
 } from "./web_crypto.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
+import { createAccount, decodeAccount, encodeAccount, verifyPassword } from "../lib/web_account.ts";
 
 const binary = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 const nodeSha256 = (data: string): string =>
@@ -119,4 +122,58 @@ Deno.test("randomHex gives fresh tokens of the asked length, with or without SHA
   assert.equal(seen.size, 50);
   const bare = { sha1: null, noise: () => String(Math.random()), seed: "" };
   assert.match(randomHex(bare, 16), /^[0-9a-f]{32}$/);
+});
+
+// An ESP8266_4MB build: SHA1 only, taking strings or typed arrays.
+const sha1Only: EspruinoCrypto = {
+  SHA1: (message) =>
+    new Uint8Array(
+      createHash("sha1").update(
+        typeof message === "string" ? Buffer.from(message, "latin1") : message,
+      ).digest(),
+    ).buffer,
+};
+
+Deno.test("a SHA1-only build makes pbkdf2-sha1 records and still verifies its old SHA-256 ones", () => {
+  const hashing = chipAccountHashing(sha1Only);
+  const account = createAccount("correct horse", "00112233", 5, hashing);
+  assert.equal(account.algorithm, "pbkdf2-sha1");
+  assert.equal(
+    account.hash,
+    pbkdf2Sync("correct horse", Buffer.from("00112233", "hex"), 5, 20, "sha1").toString("hex"),
+  );
+  const stored = decodeAccount(encodeAccount(account));
+  assert.ok(stored !== null);
+  assert.equal(verifyPassword(stored, "correct horse", hashing), true);
+  assert.equal(verifyPassword(stored, "correct horsf", hashing), false);
+  // A record made before this change, with PBKDF2-SHA256 in JavaScript.
+  const old = createAccount("correct horse", "0011", 3, chipAccountHashing(null));
+  assert.equal(old.algorithm, "pbkdf2-sha256");
+  assert.equal(verifyPassword(old, "correct horse", hashing), true);
+  assert.equal(verifyPassword(old, "wrong horse!", hashing), false);
+  // Builds with native PBKDF2 or SHA-256 keep making pbkdf2-sha256 records.
+  for (const crypto of [nativeCrypto, { SHA1: sha1Only.SHA1, SHA256: nativeCrypto.SHA256 }]) {
+    assert.equal(typeof chipAccountHashing(crypto), "function");
+  }
+});
+
+Deno.test("pbkdf2-sha1 records get at least MIN_SHA1_ITERATIONS, however slow the chip", () => {
+  fc.assert(
+    fc.property(fc.double({ min: 0.01, max: 100, noNaN: true }), (msPerSha1) => {
+      let now = 0;
+      const slow: EspruinoCrypto = {
+        SHA1: (message) => {
+          now += msPerSha1;
+          return (sha1Only.SHA1 as (m: string) => ArrayBuffer)(message);
+        },
+      };
+      const chosen = chooseIterations(chipAccountHashing(slow), () => now, 300, 150000);
+      assert.ok(chosen >= MIN_SHA1_ITERATIONS && chosen <= 150000, String(chosen));
+      // Above the floor, the count fits the budget (two SHA-1 per iteration).
+      if (chosen > MIN_SHA1_ITERATIONS && chosen < 150000) {
+        assert.ok(chosen * 2 * msPerSha1 <= 300 * 1.01, String(chosen));
+      }
+    }),
+    { numRuns: 30 },
+  );
 });

@@ -19,7 +19,7 @@ import { createAccount, encodeAccount } from "../lib/web_account.ts";
 import type { WebDevicePort, WebSecrets, WebWifi } from "../lib/web_device.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
 import type { ChipWeb, WebDeviceState } from "./web_context.ts";
-import { chooseIterations, pbkdf2Sha256Hex, randomHex } from "./web_crypto.ts";
+import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
 import { historyJson } from "./web_history.ts";
 
 /** Store key of the web account (as in the simulator). */
@@ -82,8 +82,7 @@ export function chipSecrets(web: ChipWeb): WebSecrets {
     ? (data: string) =>
       web.g.E.toString(new Uint8Array((crypto.SHA1 as (d: string) => ArrayBuffer)(data)))
     : null;
-  const derive = (password: string, saltHex: string, iterations: number): string =>
-    pbkdf2Sha256Hex(crypto, password, saltHex, iterations);
+  const derive = chipAccountHashing(crypto);
   let iterations = 0;
   return {
     randomHex: (bytes) => {

@@ -18,12 +18,21 @@
  * The record `{version, sha256, sizeBytes, state}` (store key `firmware`) follows it,
  * and is dropped when `.bootcde` is replaced some other way (Telnet upload).
  *
+ * When the bundle does not fit in Storage next to the running one (an ESP8266_4MB: 192 KB
+ * of Storage, ~100 KB bundles), it goes to raw flash outside Storage instead
+ * (`flash_stage.ts`), is hashed and checked from there, and the record (state `pending`,
+ * with the raw addresses) hands it to the boot installer (`boot_installer.ts`, run from
+ * `.boot0` by `load()`), which backs up `.bootcde`, replaces it, and rolls back when the
+ * new bundle restarts before {@linkcode INSTALL_AFTER_MS} of running confirms it.
+ *
  * @module
  */
 
 import { MAX_FIRMWARE_BYTES } from "../lib/web_api.ts";
 import { firmwareVersionTag } from "../lib/web_forms.ts";
+import { ensureInstaller } from "./boot_installer.ts";
 import type { EspruinoHttpRequest } from "./espruino_types.ts";
+import { createRawWriter, readRaw, type StageArea, stageArea } from "./flash_stage.ts";
 import { DEFAULT_STORE_LIMITS } from "./storage.ts";
 import type { ChipWeb } from "./web_context.ts";
 import { sha256Add, sha256End, sha256Hex, sha256Start, toHex } from "./web_crypto.ts";
@@ -70,7 +79,32 @@ interface FirmwareRecord {
   sha256: string;
   sizeBytes: number;
   state: string;
+  /** Raw flash path only: where the new bundle and the old one's backup are. */
+  raw?: number;
+  backup?: number;
+  backupBytes?: number;
 }
+
+/** Where the upload is: the Storage staging file, or raw flash. */
+interface Staged {
+  read(offset: number, length: number): string;
+  erase(): void;
+  raw: StageArea | null;
+}
+
+const storageStaged = (web: ChipWeb): Staged => ({
+  read: (offset, length) => web.storage.read(STAGING_FILE, offset, length) as string,
+  erase: () => web.storage.erase(STAGING_FILE),
+  raw: null,
+});
+
+const rawStaged = (web: ChipWeb, area: StageArea): Staged => ({
+  read: (offset, length) =>
+    readRaw(area.flash, (bytes) => web.g.E.toString(bytes), area.newAddr, offset, length),
+  // Raw flash needs no erasing: the record is what makes a staged bundle count.
+  erase: () => {},
+  raw: area,
+});
 
 const BUNDLE_HEAD = "(()=>{";
 const BUNDLE_TAIL = "})();";
@@ -115,12 +149,16 @@ export function flashRoom(web: ChipWeb): number {
   return reclaimable(web) + (staged === undefined ? 0 : staged.length) - FLASH_RESERVE_BYTES;
 }
 
-// Hashes the staged file from flash, in slices when done in JavaScript.
-const hashStaged = (web: ChipWeb, size: number, done: (sha256: string) => void): void => {
+// Hashes the staged bundle from flash, in slices when done in JavaScript.
+const hashStaged = (
+  web: ChipWeb,
+  staged: Staged,
+  size: number,
+  done: (sha256: string) => void,
+): void => {
   const crypto = cryptoOf(web);
-  const storage = web.storage;
-  if (crypto !== null && typeof crypto.SHA256 === "function") {
-    done(sha256Hex(crypto, storage.read(STAGING_FILE) as string));
+  if (staged.raw === null && crypto !== null && typeof crypto.SHA256 === "function") {
+    done(sha256Hex(crypto, web.storage.read(STAGING_FILE) as string));
     return;
   }
   const hash = sha256Start();
@@ -129,7 +167,7 @@ const hashStaged = (web: ChipWeb, size: number, done: (sha256: string) => void):
     const until = nowMs(web) + SLICE_MS;
     do {
       const length = Math.min(STEP_BYTES, size - at);
-      sha256Add(hash, storage.read(STAGING_FILE, at, length) as string);
+      sha256Add(hash, staged.read(at, length));
       at += length;
     } while (at < size && nowMs(web) < until);
     if (at < size) web.g.setTimeout(step, 0);
@@ -139,14 +177,12 @@ const hashStaged = (web: ChipWeb, size: number, done: (sha256: string) => void):
 };
 
 // The checks a chip can make; `null` when the bundle passes.
-const bundleProblem = (web: ChipWeb, size: number, hasNul: boolean): string | null => {
+const bundleProblem = (staged: Staged, size: number, hasNul: boolean): string | null => {
   if (hasNul) return "not a firmware bundle: it holds NUL bytes (a binary file?)";
-  const head = web.storage.read(STAGING_FILE, 0, Math.min(size, 160)) as string;
+  const head = staged.read(0, Math.min(size, 160));
   const tagged = head.indexOf("//") === 0;
   const start = tagged ? head.indexOf("\n") + 1 : 0;
-  const tail =
-    (web.storage.read(STAGING_FILE, Math.max(0, size - 32), Math.min(size, 32)) as string)
-      .trim();
+  const tail = staged.read(Math.max(0, size - 32), Math.min(size, 32)).trim();
   if (
     (tagged && start === 0) || head.substr(start, BUNDLE_HEAD.length) !== BUNDLE_HEAD ||
     tail.substr(tail.length - BUNDLE_TAIL.length) !== BUNDLE_TAIL
@@ -159,19 +195,23 @@ const bundleProblem = (web: ChipWeb, size: number, hasNul: boolean): string | nu
 
 const checkAndApply = (
   web: ChipWeb,
+  staged: Staged,
   size: number,
   hasNul: boolean,
   sha256: string,
   reply: (status: number, body: UpdateBody) => void,
 ): void => {
   web.updating = false;
-  const head = web.storage.read(STAGING_FILE, 0, Math.min(size, 160)) as string;
+  const head = staged.read(0, Math.min(size, 160));
   const tag = firmwareVersionTag(head);
   const version = tag.ok ? tag.value : null;
-  const problem = tag.ok ? bundleProblem(web, size, hasNul) : tag.error;
+  let problem = tag.ok ? bundleProblem(staged, size, hasNul) : tag.error;
+  if (problem === null && staged.raw !== null && !ensureInstaller(web.storage)) {
+    problem = "writing the boot installer to Storage failed";
+  }
   if (problem !== null) {
-    web.storage.erase(STAGING_FILE);
-    reply(400, {
+    staged.erase();
+    reply(problem.indexOf("writing") === 0 ? 500 : 400, {
       sha256: sha256,
       version: version,
       applied: false,
@@ -181,7 +221,19 @@ const checkAndApply = (
     return;
   }
   const named = version === null ? "untagged-" + sha256.slice(0, 12) : version;
-  writeRecord(web, { version: named, sha256: sha256, sizeBytes: size, state: "trial" });
+  const record: FirmwareRecord = {
+    version: named,
+    sha256: sha256,
+    sizeBytes: size,
+    state: "trial",
+  };
+  if (staged.raw !== null) {
+    // The boot installer takes it from here (boot_installer.ts).
+    record.state = "pending";
+    record.raw = staged.raw.newAddr;
+    record.backup = staged.raw.backupAddr;
+  }
+  writeRecord(web, record);
   reply(200, { sha256: sha256, version: named, applied: true, sizeBytes: size });
   const g = web.g;
   if (typeof g.load !== "function") {
@@ -189,7 +241,12 @@ const checkAndApply = (
     return;
   }
   web.log("firmware: restarting into " + named);
-  g.setTimeout(() => (g.load as (file: string) => void)(STAGING_FILE), RESTART_AFTER_MS);
+  const load = g.load as (file?: string) => void;
+  // load() with no file runs the boot files again: .boot0 (the installer), then .bootcde.
+  g.setTimeout(
+    () => staged.raw === null ? load(STAGING_FILE) : load(),
+    RESTART_AFTER_MS,
+  );
 };
 
 /**
@@ -222,10 +279,20 @@ export function receiveUpdate(
     return refuse(413, "the bundle is larger than " + MAX_FIRMWARE_BYTES / 1024 + " KB", size);
   }
   const room = flashRoom(web);
-  if (size > room) {
+  // Next to the running bundle in Storage when it fits (a trial by load()); else in raw
+  // flash outside Storage, installed at boot (an ESP8266's 192 KB hold one bundle).
+  const area = size > room ? stageArea(web.g) : null;
+  if (size > room && area === null) {
     return refuse(507, "not enough flash for " + size + " bytes: " + room + " free", size);
   }
+  const staged = area === null ? storageStaged(web) : rawStaged(web, area);
+  const writer = area === null ? null : createRawWriter(area.flash, area.newAddr);
   web.storage.erase(STAGING_FILE);
+  if (area !== null) {
+    // An earlier upload's record must not send the installer to a half-written area.
+    const earlier = readRecord(web);
+    if (earlier !== null && earlier.state === "pending") web.storage.erase(recordFile());
+  }
   web.updating = true;
   let received = 0;
   let problem: string | null = null;
@@ -238,7 +305,9 @@ export function receiveUpdate(
       return;
     }
     if (data.indexOf("\0") >= 0) hasNul = true;
-    if (!web.storage.write(STAGING_FILE, data, received, size)) {
+    if (writer !== null) {
+      writer.write(data);
+    } else if (!web.storage.write(STAGING_FILE, data, received, size)) {
       problem = "writing the bundle to flash failed";
     }
     received += data.length;
@@ -261,7 +330,13 @@ export function receiveUpdate(
       return refuse(problem === "writing the bundle to flash failed" ? 500 : 400, error, received);
     }
     finished = true;
-    hashStaged(web, size, (sha256) => checkAndApply(web, size, hasNul, sha256, reply));
+    if (writer !== null) writer.finish();
+    hashStaged(
+      web,
+      staged,
+      size,
+      (sha256) => checkAndApply(web, staged, size, hasNul, sha256, reply),
+    );
   });
 }
 
@@ -321,6 +396,23 @@ export function settleFirmware(web: ChipWeb): void {
   }
   if (storage.read(STAGING_FILE) !== undefined) storage.erase(STAGING_FILE);
   if (record === null) return;
+  if (typeof record.raw === "number" && record.state === "trial") {
+    // Installed at boot from raw flash: this run is the trial; a restart before the
+    // confirmation makes the installer restore the backup.
+    web.log(
+      "firmware: trying " + record.version + ", keeping it in " + INSTALL_AFTER_MS / 1000 + " s",
+    );
+    web.g.setTimeout(() => {
+      writeRecord(web, Object.assign({}, record, { state: "installed" }));
+      web.log("firmware: " + record.version + " installed");
+    }, INSTALL_AFTER_MS);
+    return;
+  }
+  if (record.state === "rolled-back") {
+    web.log("firmware: " + record.version + " failed its trial; the previous bundle is back");
+  } else if (record.state !== "installed" && record.state !== "trial") {
+    web.log("firmware: " + record.version + " was not installed (state " + record.state + ")");
+  }
   const code = storage.read(BOOT_FILE);
   if (record.state !== "installed" || code === undefined || code.length !== record.sizeBytes) {
     storage.erase(recordFile());

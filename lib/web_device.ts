@@ -71,7 +71,7 @@ export interface WebDevicePort {
 export interface WebSecrets {
   /** Returns `bytes` random bytes as hex, from a cryptographic source. */
   randomHex(bytes: number): string;
-  /** PBKDF2-SHA256. */
+  /** Password hashing: PBKDF2-SHA256, or the hashes to make and check PBKDF2-SHA1 records. */
   derive: DeriveKey;
   /** Iterations for new passwords. */
   iterations: number;
