@@ -24,7 +24,7 @@ import {
 import type { FanEvent, FanState } from "./fan_types.ts";
 import type { ClimateReading, NetworkInfo } from "./ports.ts";
 import { commandFilter, parseMessage } from "./protocol.ts";
-import { encodeSnapshot, fanStateMessages, telemetryParams } from "./protocol_states.ts";
+import { encodeStates, telemetryParams } from "./protocol_states.ts";
 import type { FanStates } from "./protocol_states.ts";
 import { decodeSettings, encodeSettings } from "./settings_codec.ts";
 import type { FanSettings } from "./settings.ts";
@@ -334,13 +334,7 @@ const publish = (
     nowMs,
     effects,
     everything,
-    (current) => {
-      const states = fanStates(current, nowMs);
-      return {
-        messages: fanStateMessages(current.base, states),
-        snapshot: encodeSnapshot("fans", states),
-      };
-    },
+    (current) => encodeStates("fans", current.base, fanStates(current, nowMs)),
     telemetryParams("fans"),
     state.settings.telemetryMode === "snapshot",
   );

@@ -32,7 +32,7 @@ import type { NetworkInfo, SampleBurst } from "./ports.ts";
 import { calibrationFromSettings, DEFAULT_MAINS_HZ, measurePower } from "./power.ts";
 import type { PowerReading } from "./power.ts";
 import { commandFilter, parseMessage } from "./protocol.ts";
-import { encodeSnapshot, plugStateMessages, telemetryParams } from "./protocol_states.ts";
+import { encodeStates, telemetryParams } from "./protocol_states.ts";
 import type { PlugStates } from "./protocol_states.ts";
 import { initialRelayState, nextRelayDeadlineMs, stepRelay } from "./relay.ts";
 import type { RelayEffect, RelayEvent, RelayState } from "./relay.ts";
@@ -455,13 +455,7 @@ const publish = (
     nowMs,
     effects,
     everything,
-    (current) => {
-      const states = plugStates(current, nowMs);
-      return {
-        messages: plugStateMessages(current.base, states),
-        snapshot: encodeSnapshot("plugs", states),
-      };
-    },
+    (current) => encodeStates("plugs", current.base, plugStates(current, nowMs)),
     telemetryParams("plugs"),
     state.settings.telemetryMode === "snapshot",
   );

@@ -264,8 +264,52 @@ export function encodeSnapshot<K extends DeviceKind>(kind: K, states: StatesByKi
   const entries = kind === "plugs"
     ? plugEntries(states as PlugStates)
     : fanEntries(states as FanStates);
-  return "{" + entries.map((entry) => JSON.stringify(entry.param) + ":" + entry.json).join(",") +
-    "}";
+  return snapshotOf(entries);
+}
+
+const snapshotOf = (entries: StateEntry[]): string =>
+  "{" + entries.map((entry) => JSON.stringify(entry.param) + ":" + entry.json).join(",") + "}";
+
+/** A device's state messages and JSON snapshot, encoded together. */
+export interface EncodedStates {
+  /** One retained message per state, in protocol order. */
+  messages: StateMessage[];
+  /** The JSON snapshot for `<base>/state`. */
+  snapshot: string;
+}
+
+/**
+ * Encodes a device's state messages and JSON snapshot at once, formatting each value a
+ * single time (the same result as {@linkcode plugStateMessages} or
+ * {@linkcode fanStateMessages} with {@linkcode encodeSnapshot}).
+ *
+ * @param kind `plugs` or `fans`.
+ * @param base The device's base topic.
+ * @param states Everything the device reports.
+ * @returns The messages and the snapshot.
+ * @example
+ * ```ts
+ * import { encodeStates } from "./protocol_states.ts";
+ * import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ * const encoded = encodeStates("fans", "fans/f1", {
+ *   on: false, speed: 0, mode: "auto", control: "full", reason: "none",
+ *   tempC: 21, humidityPct: 55, settings: DEFAULT_FAN_SETTINGS, uptimeMs: 0,
+ *   network: { rssiDbm: -70, ssid: "home", ip: "192.168.1.21", mac: "aa:bb:cc:dd:ee:01" },
+ * });
+ * assert.equal(encoded.messages[0]?.topic, "fans/f1/states/power");
+ * assert.equal(JSON.parse(encoded.snapshot).humidity, 55);
+ * ```
+ */
+export function encodeStates<K extends DeviceKind>(
+  kind: K,
+  base: string,
+  states: StatesByKind[K],
+): EncodedStates {
+  const entries = kind === "plugs"
+    ? plugEntries(states as PlugStates)
+    : fanEntries(states as FanStates);
+  return { messages: toMessages(base, entries), snapshot: snapshotOf(entries) };
 }
 
 /**
