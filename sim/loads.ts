@@ -12,7 +12,7 @@
 
 import { err, ok, type Result } from "../lib/result.ts";
 import type { SampleBurst } from "../lib/ports.ts";
-import { createRandom, gaussian, type Random } from "./random.ts";
+import { createRandom, gaussian, normalTable, type Random } from "./random.ts";
 
 /** One current harmonic, relative to the fundamental current. */
 export interface Harmonic {
@@ -390,7 +390,10 @@ export interface BurstOptions {
   currentPhaseLagDeg: number;
   /** The supply. */
   mains: Mains;
-  /** Noise source; by default one seeded from `nowMs`, so a burst is reproducible. */
+  /**
+   * Noise source: one draw picks the burst's stretch of the noise table. By default the
+   * stretch follows `nowMs`, so a burst is reproducible.
+   */
   random?: Random;
 }
 
@@ -417,10 +420,107 @@ export const DEFAULT_BURST_OPTIONS: Readonly<BurstOptions> = {
   mains: DEFAULT_MAINS,
 };
 
+/** log2 of the noise table's size; a power of two so an index wraps with a mask. */
+const NOISE_TABLE_BITS = 12;
+const NOISE_MASK = (1 << NOISE_TABLE_BITS) - 1;
+
+/**
+ * The ADC noise, drawn once: each burst reads its own stretch of this table (where it starts
+ * and how far it steps depend on `nowMs`), which costs a look-up per sample where a fresh
+ * Box-Muller draw cost two uniforms, a logarithm, a root and a cosine.
+ */
+const NOISE_TABLE = normalTable(1 << NOISE_TABLE_BITS, createRandom(0x5bd1e995));
+
+/** Mixes a 32-bit integer (murmur3's finaliser), so neighbouring inputs give unrelated bits. */
+const mix32 = (x: number): number => {
+  let h = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+};
+
+/** 32 bits that pick a burst's stretch of the noise table: from `random`, else from the ms. */
+const noiseBits = (nowMs: number, random: Random | undefined): number => {
+  if (random) return Math.floor(random() * 4294967296) >>> 0;
+  const ms = Math.floor(nowMs);
+  // Both halves of the millisecond count, as epoch times do not fit 32 bits.
+  return mix32((ms >>> 0) ^ mix32((Math.floor(ms / 4294967296) ^ 0x5bd1e995) >>> 0));
+};
+
+/**
+ * The fewest samples after which the sampled waveform repeats exactly (a whole number of
+ * mains cycles falls on a whole number of samples: 40 at 2 kHz and 50 Hz, 100 at 2 kHz and
+ * 60 Hz), or `count` when it does not repeat within the burst.
+ */
+function repeatLength(count: number, sampleRateHz: number, mainsHz: number): number {
+  const perCycle = sampleRateHz / mainsHz;
+  if (!(perCycle > 0) || !Number.isFinite(perCycle)) return count;
+  for (let cycles = 1; cycles * perCycle <= count; cycles++) {
+    const samples = cycles * perCycle;
+    const whole = Math.round(samples);
+    if (Math.abs(samples - whole) < 1e-9 * samples) return whole;
+  }
+  return count;
+}
+
+/** Samples after which {@linkcode addSine} recomputes its angle instead of turning it on. */
+const RESYNC_SAMPLES = 256;
+
+/**
+ * Adds `amplitude * sin(phaseRad + stepRad * n)` to each `wave[n]`. It turns a unit vector
+ * by `stepRad` per sample (four multiplications) instead of calling `Math.sin` per sample,
+ * and starts again from the exact angle every {@linkcode RESYNC_SAMPLES} so the rounding
+ * cannot drift.
+ */
+function addSine(wave: Float64Array, amplitude: number, phaseRad: number, stepRad: number): void {
+  const turnCos = Math.cos(stepRad);
+  const turnSin = Math.sin(stepRad);
+  let cos = 0;
+  let sin = 0;
+  for (let n = 0; n < wave.length; n++) {
+    if (n % RESYNC_SAMPLES === 0) {
+      cos = Math.cos(phaseRad + stepRad * n);
+      sin = Math.sin(phaseRad + stepRad * n);
+    }
+    wave[n]! += amplitude * sin;
+    const nextCos = cos * turnCos - sin * turnSin;
+    sin = sin * turnCos + cos * turnSin;
+    cos = nextCos;
+  }
+}
+
+/**
+ * Fills `counts` with `wave` repeated, plus noise read from the table at `index`, `index +
+ * step`, ..., rounded and clipped to 0..`maxCount` (NaN reads 0, as `Uint16Array` stores it).
+ * An odd step visits every table entry before any repeats, so the samples' noise is independent.
+ */
+function digitise(
+  counts: Uint16Array,
+  wave: Float64Array,
+  noiseCounts: number,
+  index: number,
+  step: number,
+  maxCount: number,
+): void {
+  const period = wave.length;
+  let k = index & NOISE_MASK;
+  for (let n = 0, j = 0; n < counts.length; n++) {
+    const x = wave[j]! + noiseCounts * NOISE_TABLE[k]!;
+    // Clipped first, so `| 0` (much cheaper than Math.round here) rounds a value in range.
+    counts[n] = x <= 0 ? 0 : x >= maxCount ? maxCount : (x + 0.5) | 0;
+    k = (k + step) & NOISE_MASK;
+    if (++j === period) j = 0;
+  }
+}
+
 /**
  * Samples a load as the plug's ADC would: whole mains cycles of raw counts, with the DC
  * offset, Gaussian noise, rounding to integer counts and clipping to the ADC's range.
  * The waveform's phase follows `nowMs`, as sampling starts anywhere in a cycle.
+ *
+ * The noiseless waveform is computed for one repeat (one mains cycle at 2 kHz and 50 Hz)
+ * and repeated; the noise comes from a fixed table of normal values, read from a place
+ * that depends on `nowMs` (or on `options.random`). So the same `nowMs` gives the same
+ * burst, and each burst's noise differs.
  *
  * @param load The load.
  * @param nowMs When the burst starts.
@@ -434,6 +534,7 @@ export const DEFAULT_BURST_OPTIONS: Readonly<BurstOptions> = {
  * const b = sampleBurst(heater(), 0, true);
  * assert.equal(b.current.length, 400); // 10 cycles at 2000 Hz
  * assert.ok(Array.from(b.current).every((c) => Number.isInteger(c) && c >= 0 && c <= 1023));
+ * assert.deepEqual(sampleBurst(heater(), 0, true), b); // the same moment, the same burst
  * ```
  */
 export function sampleBurst(
@@ -443,32 +544,117 @@ export function sampleBurst(
   options: Partial<BurstOptions> = {},
 ): SampleBurst {
   const o: BurstOptions = { ...DEFAULT_BURST_OPTIONS, ...options };
-  const random = o.random ?? createRandom((Math.floor(nowMs) ^ 0x5bd1e995) >>> 0);
   const count = Math.max(1, Math.round((o.cycles * o.sampleRateHz) / o.mains.frequencyHz));
-  const maxCount = 2 ** o.bits - 1;
-  const s = load.at(nowMs);
-  const f = relayOn && s.powerW > 0 ? fundamental(s, o.mains) : { peakA: 0, phaseRad: 0 };
-  const lagRad = (o.currentPhaseLagDeg * Math.PI) / 180;
-  const voltsPeak = o.mains.voltageV * Math.SQRT2;
-  const omega = 2 * Math.PI * o.mains.frequencyHz;
-  const startRad = (omega * nowMs) / 1000;
-  const toCounts = (signal: number, gain: number): number => {
-    const c = Math.round(o.adcOffset + signal / gain + o.noiseCounts * gaussian(random));
-    return Math.min(maxCount, Math.max(0, c));
+  const grid: SampleGrid = {
+    period: repeatLength(count, o.sampleRateHz, o.mains.frequencyHz),
+    stepRad: (2 * Math.PI * o.mains.frequencyHz) / o.sampleRateHz,
+    startRad: startPhaseRad(nowMs, o.mains.frequencyHz),
   };
-  const current = new Uint16Array(count);
-  const voltage = o.voltageChannel ? new Uint16Array(count) : undefined;
-  for (let n = 0; n < count; n++) {
-    const theta = startRad + (omega * n) / o.sampleRateHz;
-    let amps = f.peakA * Math.sin(theta + f.phaseRad - lagRad);
-    for (const h of s.harmonics) {
-      amps += f.peakA * h.fraction *
-        Math.sin(h.order * (theta - lagRad) + (h.phaseDeg * Math.PI) / 180);
-    }
-    current[n] = toCounts(amps, o.currentGainA);
-    if (voltage) voltage[n] = toCounts(voltsPeak * Math.sin(theta), o.voltageGainV);
+  let waves = lastWaves.get(load);
+  if (waves === undefined) {
+    waves = { current: NO_WAVE, voltage: NO_WAVE };
+    lastWaves.set(load, waves);
   }
-  return voltage
-    ? { sampleRateHz: o.sampleRateHz, current, voltage }
-    : { sampleRateHz: o.sampleRateHz, current };
+
+  const s = load.at(nowMs);
+  const drawing = relayOn && s.powerW > 0;
+  const currentKey = waveKey(grid, o.adcOffset, o.currentGainA);
+  currentKey.push(o.currentPhaseLagDeg, o.mains.voltageV);
+  if (drawing) {
+    currentKey.push(s.powerW, s.displacementPf, s.leading ? 1 : 0);
+    for (const h of s.harmonics) currentKey.push(h.order, h.fraction, h.phaseDeg);
+  }
+  if (!sameKey(waves.current.key, currentKey)) {
+    const samples = new Float64Array(grid.period).fill(o.adcOffset);
+    if (drawing) addCurrent(samples, grid, s, o);
+    waves.current = { key: currentKey.slice(), samples };
+  }
+
+  const maxCount = 2 ** o.bits - 1;
+  const bits = noiseBits(nowMs, o.random);
+  // Odd, so the walk visits every entry; the two channels take alternate entries.
+  const stride = ((bits >>> NOISE_TABLE_BITS) & NOISE_MASK) | 1;
+  const current = new Uint16Array(count);
+  if (!o.voltageChannel) {
+    digitise(current, waves.current.samples, o.noiseCounts, bits, stride, maxCount);
+    return { sampleRateHz: o.sampleRateHz, current };
+  }
+  digitise(current, waves.current.samples, o.noiseCounts, bits, 2 * stride, maxCount);
+
+  const voltageKey = waveKey(grid, o.adcOffset, o.voltageGainV);
+  voltageKey.push(o.mains.voltageV);
+  if (!sameKey(waves.voltage.key, voltageKey)) {
+    const samples = new Float64Array(grid.period).fill(o.adcOffset);
+    const peakCounts = (o.mains.voltageV * Math.SQRT2) / o.voltageGainV;
+    addSine(samples, peakCounts, grid.startRad, grid.stepRad);
+    waves.voltage = { key: voltageKey.slice(), samples };
+  }
+  const voltage = new Uint16Array(count);
+  digitise(voltage, waves.voltage.samples, o.noiseCounts, bits + stride, 2 * stride, maxCount);
+  return { sampleRateHz: o.sampleRateHz, current, voltage };
+}
+
+/**
+ * The mains phase at `nowMs`, in radians: only the time since the last cycle began counts,
+ * as the whole cycles of an epoch-sized `nowMs` would cost precision (and push Math.sin
+ * onto its slow path for huge angles).
+ */
+function startPhaseRad(nowMs: number, mainsHz: number): number {
+  const cycleMs = 1000 / mainsHz;
+  return (2 * Math.PI * (nowMs % cycleMs)) / cycleMs;
+}
+
+/** When a burst's samples fall on the mains cycle. */
+interface SampleGrid {
+  /** Samples after which the waveform repeats (see {@linkcode repeatLength}). */
+  period: number;
+  /** Mains phase advance per sample, in radians. */
+  stepRad: number;
+  /** Mains phase at the first sample, in radians. */
+  startRad: number;
+}
+
+/** A noiseless repeat of a channel, in counts, and the parameters it was computed from. */
+interface Wave {
+  key: readonly number[];
+  samples: Float64Array;
+}
+
+const NO_WAVE: Wave = { key: [], samples: new Float64Array(0) };
+
+/**
+ * Each load's last waveforms: most loads are steady and a plug samples at whole seconds
+ * (the same phase), so its next burst usually reuses them and skips the sines. Keyed by
+ * the load object, so they go when the load does; a key holds every number the waveform
+ * is computed from, so a reused waveform is the one that would be computed.
+ */
+const lastWaves = new WeakMap<LoadModel, { current: Wave; voltage: Wave }>();
+
+/** The key being looked up: one array, reused, so a look-up that hits allocates nothing. */
+const scratchKey: number[] = [];
+
+/** Starts {@linkcode scratchKey} with the parameters both channels' waveforms depend on. */
+function waveKey(grid: SampleGrid, adcOffset: number, gain: number): number[] {
+  scratchKey.length = 0;
+  scratchKey.push(grid.period, grid.stepRad, grid.startRad, adcOffset, gain);
+  return scratchKey;
+}
+
+/** Whether two keys hold the same numbers (NaN never matches: that waveform is recomputed). */
+function sameKey(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let n = 0; n < a.length; n++) if (a[n] !== b[n]) return false;
+  return true;
+}
+
+/** Adds a drawing load's current in counts (fundamental and harmonics) to one repeat. */
+function addCurrent(samples: Float64Array, grid: SampleGrid, s: LoadState, o: BurstOptions): void {
+  const lagRad = (o.currentPhaseLagDeg * Math.PI) / 180;
+  const f = fundamental(s, o.mains);
+  const peakCounts = f.peakA / o.currentGainA;
+  addSine(samples, peakCounts, grid.startRad + f.phaseRad - lagRad, grid.stepRad);
+  for (const h of s.harmonics) {
+    const phaseRad = h.order * (grid.startRad - lagRad) + (h.phaseDeg * Math.PI) / 180;
+    addSine(samples, peakCounts * h.fraction, phaseRad, h.order * grid.stepRad);
+  }
 }

@@ -3,12 +3,14 @@ import fc from "fast-check";
 import { measurePower, type PowerCalibration } from "../lib/power.ts";
 import type { SampleBurst } from "../lib/ports.ts";
 import {
+  type BurstOptions,
   constantLoad,
   DEFAULT_BURST_OPTIONS,
   fridge,
   heater,
   kettle,
   type LoadModel,
+  type LoadState,
   motor,
   noLoad,
   parseLoadKnob,
@@ -240,4 +242,177 @@ Deno.test("lib/power.ts: relay open reads next to nothing", () => {
   assert.ok(r.ok);
   assert.ok(Math.abs(r.value.powerW) < 5, `${r.value.powerW} W`);
   assert.ok(r.value.currentA < 0.06);
+});
+
+/**
+ * The burst without noise, sample by sample, straight from the waveform's definition (no
+ * repeat, no cache), before rounding: `sampleBurst` with `noiseCounts: 0` should give these
+ * values rounded and clipped. `phaseMs` is the time whose mains phase the burst starts at.
+ */
+function directBurst(
+  load: LoadModel,
+  nowMs: number,
+  phaseMs: number,
+  relayOn: boolean,
+  options: Partial<BurstOptions>,
+): { current: number[]; voltage: number[] } {
+  const o: BurstOptions = { ...DEFAULT_BURST_OPTIONS, ...options };
+  const count = Math.max(1, Math.round((o.cycles * o.sampleRateHz) / o.mains.frequencyHz));
+  const s = load.at(nowMs);
+  const truth = trueReading(load, nowMs, relayOn, o.mains);
+  // The fundamental's amplitude from the true RMS current, without the harmonics' share.
+  const distortion = s.harmonics.reduce((sum, h) => sum + h.fraction ** 2, 0);
+  const peakA = (truth.currentA * Math.SQRT2) / Math.sqrt(1 + distortion);
+  const angle = Math.acos(s.displacementPf) * (s.leading ? 1 : -1);
+  const lag = (o.currentPhaseLagDeg * Math.PI) / 180;
+  const current: number[] = [];
+  const voltage: number[] = [];
+  for (let n = 0; n < count; n++) {
+    const theta = 2 * Math.PI * o.mains.frequencyHz * (phaseMs / 1000 + n / o.sampleRateHz);
+    let amps = peakA * Math.sin(theta + angle - lag);
+    for (const h of s.harmonics) {
+      amps += peakA * h.fraction * Math.sin(h.order * (theta - lag) + (h.phaseDeg * Math.PI) / 180);
+    }
+    current.push(o.adcOffset + amps / o.currentGainA);
+    voltage.push(o.adcOffset + (o.mains.voltageV * Math.SQRT2 * Math.sin(theta)) / o.voltageGainV);
+  }
+  return { current, voltage };
+}
+
+/** Checks counts against exact values: rounded and clipped, but free to tip at a near tie. */
+function assertDigitised(actual: ArrayLike<number>, exact: number[], max: number, label: string) {
+  assert.equal(actual.length, exact.length, label);
+  for (let n = 0; n < exact.length; n++) {
+    const x = exact[n]!;
+    const expected = Math.min(max, Math.max(0, Math.round(x)));
+    // e.g. 230 V * sqrt 2 * sin 45 deg / 0.8 V = 287.5 counts exactly: the last bit decides.
+    const tie = Math.abs(x - Math.floor(x) - 0.5) < 1e-6;
+    const ok = actual[n] === expected || (tie && Math.abs(actual[n]! - expected) === 1);
+    assert.ok(ok, `${label}: sample ${n} is ${actual[n]}, expected ${expected} (${x})`);
+  }
+}
+
+Deno.test("burst: one repeated period matches the waveform computed sample by sample", () => {
+  const epochMs = Date.UTC(2026, 0, 15, 8, 0, 0, 7);
+  const cases: [string, LoadModel, number, number, boolean, Partial<BurstOptions>][] = [
+    ["heater", heater(), 1234, 1234, true, {}],
+    ["motor, sensor lag", motor(), 7.25, 7.25, true, { currentPhaseLagDeg: 6 }],
+    ["standby", standby(), 3000, 3000, true, { currentGainA: 0.001 }],
+    ["fridge surge", fridge(), 100, 100, true, {}],
+    ["relay open", heater(), 40, 40, false, {}],
+    ["60 Hz 120 V", motor(800, 0.8), 500, 500, true, {
+      mains: { voltageV: 120, frequencyHz: 60 },
+      voltageGainV: 0.5,
+    }],
+    ["2048 Hz, 25 cycles", motor(), 31, 31, true, { sampleRateHz: 2048, cycles: 25 }],
+    ["12 bits, clipped", heater(3000), 2, 2, true, { currentGainA: 0.005, bits: 12 }],
+    // An epoch-sized time starts at the same phase as its milliseconds past a 20 ms cycle.
+    ["epoch time", motor(), epochMs, epochMs % 20, true, {}],
+  ];
+  for (const [label, load, nowMs, phaseMs, relayOn, options] of cases) {
+    const burst = sampleBurst(load, nowMs, relayOn, { ...options, noiseCounts: 0 });
+    const direct = directBurst(load, nowMs, phaseMs, relayOn, options);
+    const max = 2 ** (options.bits ?? 10) - 1;
+    assertDigitised(burst.current, direct.current, max, `${label}, current`);
+    assertDigitised(burst.voltage ?? [], direct.voltage, max, `${label}, voltage`);
+  }
+});
+
+Deno.test("burst: reused waveforms follow every change of load, relay and options", () => {
+  // One load object whose state is changed in place (the worst case for the reuse), against
+  // a fresh load with a copy of the state for every burst (no reuse possible). Each step
+  // changes one thing, so "only this changed" comes up for every field.
+  const harmonic = fc.record({
+    order: fc.constantFrom(3, 5),
+    fraction: fc.constantFrom(0.1, 0.3),
+    phaseDeg: fc.constantFrom(0, 90),
+  });
+  const edit = fc.oneof(
+    fc.record({ powerW: fc.constantFrom(0, 150, 1000, 1000.5) }),
+    fc.record({ displacementPf: fc.constantFrom(1, 0.7) }),
+    fc.record({ leading: fc.boolean() }),
+    fc.record({ harmonics: fc.array(harmonic, { maxLength: 2 }) }),
+    fc.record({ nowMs: fc.constantFrom(0, 5, 20, 1000.5, 3e12) }),
+    fc.record({ relayOn: fc.boolean() }),
+    fc.record({ currentGainA: fc.constantFrom(0.05, 0.02) }),
+    fc.record({ voltageGainV: fc.constantFrom(0.8, 0.5) }),
+    fc.record({ currentPhaseLagDeg: fc.constantFrom(0, 3) }),
+    fc.record({ adcOffset: fc.constantFrom(512, 500) }),
+    fc.record({ voltageChannel: fc.boolean() }),
+    fc.record({ sampleRateHz: fc.constantFrom(2000, 2400) }),
+    fc.record({
+      mains: fc.constantFrom(
+        { voltageV: 230, frequencyHz: 50 },
+        { voltageV: 240, frequencyHz: 50 },
+        { voltageV: 120, frequencyHz: 60 },
+      ),
+    }),
+  );
+  const live: LoadState = { powerW: 1000, displacementPf: 1, leading: false, harmonics: [] };
+  const shared: LoadModel = { name: "live", at: () => live };
+  fc.assert(
+    fc.property(fc.array(edit, { minLength: 1, maxLength: 20 }), (edits) => {
+      let c = { ...structuredClone(live), nowMs: 0, relayOn: true, ...DEFAULT_BURST_OPTIONS };
+      for (const e of edits) {
+        c = { ...c, ...e };
+        live.powerW = c.powerW;
+        live.displacementPf = c.displacementPf;
+        live.leading = c.leading;
+        const harmonics = live.harmonics as { order: number; fraction: number; phaseDeg: number }[];
+        harmonics.length = 0;
+        for (const h of c.harmonics) harmonics.push({ ...h });
+        const { powerW, displacementPf, leading, harmonics: drawn, nowMs, relayOn, ...options } = c;
+        const fresh: LoadModel = {
+          name: "fresh",
+          at: () => ({ powerW, displacementPf, leading, harmonics: structuredClone(drawn) }),
+        };
+        assert.deepEqual(
+          sampleBurst(shared, nowMs, relayOn, options),
+          sampleBurst(fresh, nowMs, relayOn, options),
+        );
+      }
+    }),
+  );
+});
+
+Deno.test("burst: each second's noise is new, the readings vary and stay accurate", () => {
+  const startMs = Date.UTC(2026, 0, 15);
+  for (const load of [heater(1000), motor()]) {
+    const truth = trueReading(load, startMs, true);
+    const watts = new Set<number>();
+    for (let s = 0; s < 60; s++) {
+      const r = measurePower(sampleBurst(load, startMs + s * 1000, true), calibration);
+      assert.ok(r.ok);
+      assert.ok(relativeError(r.value.powerW, truth.powerW) < 0.01, `${r.value.powerW} W`);
+      watts.add(r.value.powerW);
+    }
+    assert.ok(watts.size > 50, `${load.name}: only ${watts.size} different readings`);
+  }
+  const seeded = (seed: number) => sampleBurst(motor(), 5000, true, { random: createRandom(seed) });
+  assert.notDeepEqual(seeded(1).current, seeded(2).current);
+});
+
+Deno.test("burst: the noise has the set level, and is white and independent per channel", () => {
+  // No signal on either channel (relay open, 0 V mains): what is left is the noise.
+  const options = { noiseCounts: 2, mains: { voltageV: 0, frequencyHz: 50 } };
+  const i: number[] = [];
+  const v: number[] = [];
+  for (let s = 0; s < 100; s++) {
+    const b = sampleBurst(heater(), Date.UTC(2026, 0, 15) + s * 1000, false, options);
+    i.push(...Array.from(b.current, (c) => c - 512));
+    v.push(...Array.from(b.voltage ?? [], (c) => c - 512));
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const dot = (a: number[], b: number[]) => mean(a.map((x, n) => x * b[n]!));
+  // Rounding to whole counts adds 1/12 count² to the 4 count² of the noise.
+  for (const channel of [i, v]) {
+    assert.ok(Math.abs(mean(channel)) < 0.05, `mean ${mean(channel)}`);
+    assert.ok(Math.abs(Math.sqrt(dot(channel, channel)) - 2.02) < 0.05);
+  }
+  const variance = dot(i, i);
+  assert.ok(Math.abs(dot(i, v) / variance) < 0.02, "current and voltage noise independent");
+  const next = i.slice(1);
+  assert.ok(Math.abs(dot(i.slice(0, -1), next) / variance) < 0.02, "successive samples");
+  const nextCycle = i.slice(40);
+  assert.ok(Math.abs(dot(i.slice(0, -40), nextCycle) / variance) < 0.02, "a cycle apart");
 });
