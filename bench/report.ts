@@ -24,6 +24,7 @@ export const MICRO_BENCHES: readonly string[] = [
   "energy_bench.ts",
   "fan_bench.ts",
   "scenario_bench.ts",
+  "loads_bench.ts",
 ];
 
 /** One `Deno.bench` case as `deno bench --json` reports it (times in ns). */
