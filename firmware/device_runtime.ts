@@ -121,6 +121,34 @@ export function startRuntime<S extends { bootMs: number }, X>(
   let discoveryIndex = 0;
   let discoveryTimer: unknown = null;
 
+  // Publishes and subscriptions wait for a task of their own, in order: the MQTT code
+  // they load is then not in memory together with the device (or discovery) code that
+  // made them.
+  const outbox: DeviceEffect[] = [];
+  let pumpTimer: unknown = null;
+  // The discovery message built last, for the pump, and the options it belongs to.
+  let discoveryOut: { topic: string; payload: string } | null = null;
+  let discoveryOf: DiscoveryOptions | null = null;
+  const pump = (): void => {
+    pumpTimer = null;
+    while (outbox.length > 0) {
+      const effect = outbox.shift() as DeviceEffect;
+      if (effect.type === "publish") ports.publish(effect.topic, effect.payload, effect.retain);
+      else if (effect.type === "subscribe") ports.subscribe(effect.filter);
+    }
+    const message = discoveryOut;
+    discoveryOut = null;
+    // Disconnected: stop; the next session's `discovery` effect starts over.
+    if (
+      message !== null && !ports.publish(message.topic, message.payload, true) &&
+      discovery === discoveryOf
+    ) {
+      discovery = null;
+    }
+  };
+  const schedulePump = (): void => {
+    if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
+  };
   const publishDiscovery = (): void => {
     discoveryTimer = null;
     if (discovery === null) return;
@@ -134,18 +162,17 @@ export function startRuntime<S extends { bootMs: number }, X>(
       discovery = null;
       return;
     }
-    // Disconnected: stop; the next session's `discovery` effect starts over.
-    if (!ports.publish(message.value.topic, message.value.payload, true)) {
-      discovery = null;
-      return;
-    }
+    discoveryOut = message.value;
+    discoveryOf = discovery;
+    schedulePump();
     discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
   };
   const carryOut = (effects: DeviceEffect[]): void => {
     for (const effect of effects) {
-      if (effect.type === "publish") ports.publish(effect.topic, effect.payload, effect.retain);
-      else if (effect.type === "subscribe") ports.subscribe(effect.filter);
-      else if (effect.type === "save") ports.store.write(effect.key, effect.value);
+      if (effect.type === "publish" || effect.type === "subscribe") {
+        outbox.push(effect);
+        schedulePump();
+      } else if (effect.type === "save") ports.store.write(effect.key, effect.value);
       else if (effect.type === "discovery") {
         discovery = effect.options;
         discoveryIndex = 0;

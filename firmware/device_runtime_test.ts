@@ -103,6 +103,10 @@ Deno.test("boot effects drive the outputs; a session publishes, subscribes, then
   const w = plugWorld();
   assert.deepEqual(w.outputs, [{ type: "relay", on: false }]);
   w.connect();
+  // Sent in a task of their own, not the step's.
+  assert.deepEqual(w.published, []);
+  assert.deepEqual(w.subscribed, []);
+  w.advance(w.now());
   assert.deepEqual(w.published[0], {
     topic: "plugs/p1/availability",
     payload: "online",
@@ -115,6 +119,26 @@ Deno.test("boot effects drive the outputs; a session publishes, subscribes, then
   assert.equal(discovery().length, 1);
   w.advance(w.now() + DISCOVERY_GAP_MS * 100);
   assert.equal(discovery().length, discoveryMessageCount("plugs"));
+});
+
+Deno.test("a step's publishes go out in order, after the step, in one later task", () => {
+  const w = plugWorld();
+  w.connect();
+  w.advance(w.now());
+  const before = w.published.length;
+  w.dispatch({
+    type: "message",
+    nowMs: w.now(),
+    topic: "plugs/p1/commands/power",
+    payload: new TextEncoder().encode("ON"),
+    retained: false,
+  });
+  assert.deepEqual(w.outputs.at(-1), { type: "relay", on: true }); // outputs at once
+  assert.equal(w.published.length, before);
+  w.advance(w.now());
+  const sent = w.published.slice(before).map((m) => m.topic);
+  assert.ok(sent.includes("plugs/p1/states/power"));
+  assert.ok(sent.indexOf("plugs/p1/states/power") < sent.indexOf("plugs/p1/state"));
 });
 
 Deno.test("discovery stops when the session drops and starts over with the next one", () => {

@@ -15,7 +15,7 @@ import { encodeUtf8 } from "../lib/utf8.ts";
 import { CONFIG_FILE, parseDeviceConfig } from "./config.ts";
 import type { DeviceConfig } from "./config.ts";
 import { startRuntime } from "./device_runtime.ts";
-import type { DeviceDriver, Runtime } from "./device_runtime.ts";
+import type { DeviceDriver, Runtime, RuntimeEvent } from "./device_runtime.ts";
 import type { EspruinoGlobals, EspruinoWifi } from "./espruino_types.ts";
 import { createMqttNet } from "./mqtt_net.ts";
 import type { MqttNet } from "./mqtt_net.ts";
@@ -146,6 +146,20 @@ export function startFirmware<S extends { bootMs: number }, X>(
     setInterval: g.setInterval,
     log: log,
   }, bootLogged(kind.boot(config, store, nowMs(), WIRED_NETWORK), log));
+  // Events from the MQTT session are dispatched in a task of their own, in order: the
+  // session's code is then no longer in memory while the device steps.
+  const inbox: RuntimeEvent[] = [];
+  let draining = false;
+  const drain = (): void => {
+    draining = false;
+    while (inbox.length > 0) runtime.dispatch(inbox.shift() as RuntimeEvent);
+  };
+  const later = (event: RuntimeEvent): void => {
+    inbox.push(event);
+    if (draining) return;
+    draining = true;
+    g.setTimeout(drain, 0);
+  };
   const made = createMqttNet(sessionConfig(config), config.mqtt.host, config.mqtt.port, {
     net: g.require("net"),
     toBytes: (text) => g.E.toUint8Array(text),
@@ -156,14 +170,14 @@ export function startFirmware<S extends { bootMs: number }, X>(
   }, {
     connected: () => {
       log("mqtt connected");
-      runtime.dispatch({ type: "connected", nowMs: nowMs() });
+      later({ type: "connected", nowMs: nowMs() });
     },
     disconnected: (reason) => {
       log("mqtt down: " + reason);
-      runtime.dispatch({ type: "disconnected", nowMs: nowMs() });
+      later({ type: "disconnected", nowMs: nowMs() });
     },
     message: (topic, payload, retained) => {
-      runtime.dispatch({ type: "message", nowMs: nowMs(), topic, payload, retained });
+      later({ type: "message", nowMs: nowMs(), topic, payload, retained });
     },
     log: log,
   });
@@ -210,32 +224,39 @@ export function startFirmware<S extends { bootMs: number }, X>(
   const setWifi = (state: string): void => {
     if (web !== null) web.wifiStatus.state = state;
   };
-  startWifi(wifi, { setTimeout: g.setTimeout, clearTimeout: g.clearTimeout }, {
-    ssid: config.wifi.ssid,
-    password: config.wifi.password,
-    apName: "housegrid-" + config.id,
-    apPassword: config.wifi.apPassword,
-    failAfterMs: WIFI_FAIL_AFTER_MS,
-    refreshMs: 60000,
-    ntp: config.wifi.ntp,
-  }, {
-    up: (network) => {
-      setWifi("up");
-      runtime.dispatch({ type: "network", nowMs: nowMs(), network: network });
-      if (!started) mqtt.start();
-      else mqtt.retryNow();
-      started = true;
-    },
-    down: () => {
-      setWifi("down");
-      log("wifi down");
-    },
-    accessPoint: (name) => {
-      setWifi("ap");
-      log("wifi: access point " + name + " open for provisioning");
-    },
-    log: log,
-  });
+  // The session starts (or retries) in a task of its own, without the device's code.
+  const connectMqtt = (): void => {
+    if (!started) mqtt.start();
+    else mqtt.retryNow();
+    started = true;
+  };
+  // Wi-Fi and MQTT start in a task of their own: the boot's code is out of memory then.
+  g.setTimeout(() =>
+    startWifi(wifi, { setTimeout: g.setTimeout, clearTimeout: g.clearTimeout }, {
+      ssid: config.wifi.ssid,
+      password: config.wifi.password,
+      apName: "housegrid-" + config.id,
+      apPassword: config.wifi.apPassword,
+      failAfterMs: WIFI_FAIL_AFTER_MS,
+      refreshMs: 60000,
+      ntp: config.wifi.ntp,
+    }, {
+      up: (network) => {
+        setWifi("up");
+        runtime.dispatch({ type: "network", nowMs: nowMs(), network: network });
+        g.setTimeout(connectMqtt, 0);
+      },
+      down: () => {
+        setWifi("down");
+        log("wifi down");
+      },
+      accessPoint: (name) => {
+        setWifi("ap");
+        log("wifi: access point " + name + " open for provisioning");
+      },
+      log: log,
+    }), 0);
+  const view = kind.view;
   if (web === null) kind.hardware(runtime, config);
   else {
     // Every reading also goes to the page's graph.
@@ -246,9 +267,13 @@ export function startFirmware<S extends { bootMs: number }, X>(
       dispatch: (event) => {
         runtime.dispatch(event);
         const now = nowMs();
-        recordReading(history, kind.view.sample(runtime.state(), now), now);
+        recordReading(history, view.sample(runtime.state(), now), now);
       },
     }, config);
   }
-  log(config.kind + " " + config.id + " up, " + g.process.memory().usage + " variables used");
+  // The closures above keep this scope: let the boot and hardware functions go.
+  kind = null as unknown as FirmwareKind<S, X>;
+  g.setTimeout(() => {
+    log(config.kind + " " + config.id + " up, " + g.process.memory().usage + " variables used");
+  }, 0);
 }

@@ -10,11 +10,17 @@
  * first used and dropped after the current task: only what one event touches is in
  * memory at a time.
  *
- * How: each chosen module's top-level statements move into a factory
- * `__mN() -> { exported bindings }`, cached until the end of the task (a zero-delay
- * timer clears the cache). References from other modules become `__mN().name`; a
- * function passed as a value becomes a small forwarding function, so no object that
- * outlives the task keeps a dropped module's scope alive.
+ * How: each chosen module's top-level statements (or those of a unit of modules used
+ * together) move into a factory `__mN()` returning its exports, cached in one array
+ * until the end of the task (a zero-delay timer clears the cache). The exports are one
+ * function `(index) => binding` (a `switch`), not an object: an object costs a variable
+ * per name. References from other units become `(__mN()(index))`; a function passed as
+ * a value becomes a small forwarding function, so no object that outlives the task keeps
+ * a dropped module's scope alive.
+ *
+ * Further measured on 2v29 (see firmware/MEMORY.md): one cache array instead of a
+ * variable per module, units, and exports as a function took the plug's idle from about
+ * 2,180 to 1,880 variables together with the build's other steps.
  *
  * Measured on Espruino 2v29 (Linux build, plug firmware): idle use fell from about 3,050
  * to 1,600 variables. Dropping instances sooner (whenever use passes a limit) was tried
@@ -80,8 +86,13 @@ const isFunctionDef = (variable: ScopeVariable): boolean => {
  * Rewrites a bundle so the modules `isLazy` picks are instantiated on use and dropped
  * after each task. Module boundaries are esbuild's `// path` comments.
  *
+ * Modules that `isLazy` gives the same unit name are instantiated together, by one
+ * factory: for modules that are always used together this saves a factory and an exports
+ * object each, and their references to one another stay plain names.
+ *
  * @param code An unminified esbuild bundle in IIFE format.
- * @param isLazy Which module paths (as in the comments, e.g. `lib/power.ts`) to make lazy.
+ * @param isLazy Which module paths (as in the comments, e.g. `lib/power.ts`) to make lazy:
+ *   `true` for a unit of its own, a string to name the unit it shares, `false` to keep it.
  * @returns The rewritten script (still unminified).
  * @throws When the code is not such a bundle, or a lazy module's binding is assigned from
  *   outside it.
@@ -97,7 +108,10 @@ const isFunctionDef = (variable: ScopeVariable): boolean => {
  * assert.deepEqual(scope.out, [4, 2]);
  * ```
  */
-export function lazyModules(code: string, isLazy: (path: string) => boolean): string {
+export function lazyModules(
+  code: string,
+  isLazy: (path: string) => boolean | string,
+): string {
   const markers: Array<{ at: number; path: string }> = [];
   const program = parse(code, {
     ecmaVersion: "latest",
@@ -131,15 +145,21 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
   };
   const statementAt = (offset: number): AstNode | undefined =>
     statements.find((statement) => statement.start <= offset && offset < statement.end);
+  // A lazy module's unit; a kept module is a unit of its own (its path).
+  const unitOf = (path: string): string => {
+    const lazy = isLazy(path);
+    return typeof lazy === "string" ? "unit:" + lazy : path;
+  };
   const moduleOfOffset = (offset: number): string => {
     const statement = statementAt(offset);
-    return statement === undefined ? "" : moduleAt(statement.start);
+    return statement === undefined ? "" : unitOf(moduleAt(statement.start));
   };
 
   const lazyPaths: string[] = [];
   for (const statement of statements) {
     const path = moduleAt(statement.start);
-    if (isLazy(path) && !lazyPaths.includes(path)) lazyPaths.push(path);
+    const unit = unitOf(path);
+    if (isLazy(path) !== false && !lazyPaths.includes(unit)) lazyPaths.push(unit);
   }
   const factoryOf = (path: string): string => "__m" + lazyPaths.indexOf(path);
 
@@ -166,7 +186,7 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
       const names = exported[home] ?? (exported[home] = []);
       if (!names.includes(variable.name)) names.push(variable.name);
       const parent = parents.get(id);
-      const access = factoryOf(home) + "()." + variable.name;
+      const access = "(" + factoryOf(home) + "()(" + names.indexOf(variable.name) + "))";
       const called = parent !== undefined && parent.type === "CallExpression" &&
         parent.callee === id;
       let text = access;
@@ -191,14 +211,15 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     return out + code.slice(at, end);
   };
 
-  const caches = lazyPaths.map((_path, index) => "__c" + index);
+  // One array holds the instances: a variable per module would cost a variable each
+  // even while nothing is loaded.
   const out: string[] = ["(() => {"];
   if (lazyPaths.length > 0) {
     out.push("  var __evictPending = false;");
-    out.push("  var " + caches.map((name) => name + " = null").join(", ") + ";");
+    out.push("  var __c = [];");
     out.push("  function __evict() {");
     out.push("    __evictPending = false;");
-    out.push("    " + caches.map((name) => name + " = null;").join(" "));
+    out.push("    __c = [];");
     out.push("  }");
     out.push("  function __loaded() {");
     out.push("    if (__evictPending) return;");
@@ -207,22 +228,28 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     out.push("  }");
   }
   lazyPaths.forEach((path, index) => {
-    const own = statements.filter((statement) => moduleAt(statement.start) === path);
+    const own = statements.filter((statement) => unitOf(moduleAt(statement.start)) === path);
     const names = exported[path] ?? [];
     out.push("  // " + path + " (lazy)");
     out.push("  function __m" + index + "() {");
-    out.push("    if (__c" + index + " === null) {");
-    out.push("      __c" + index + " = (function () {");
+    out.push("    var m = __c[" + index + "];");
+    out.push("    if (m === undefined) {");
+    out.push("      m = __c[" + index + "] = (function () {");
     for (const statement of own) out.push(slice(statement.start, statement.end));
-    out.push("        return { " + names.map((name) => name + ": " + name).join(", ") + " };");
+    // The exports are one function, not an object: an object costs a variable per name.
+    out.push("        return function (n) {");
+    out.push("          switch (n) {");
+    names.forEach((name, at) => out.push("            case " + at + ": return " + name + ";"));
+    out.push("          }");
+    out.push("        };");
     out.push("      })();");
     out.push("      __loaded();");
     out.push("    }");
-    out.push("    return __c" + index + ";");
+    out.push("    return m;");
     out.push("  }");
   });
   for (const statement of statements) {
-    if (lazyPaths.includes(moduleAt(statement.start))) continue;
+    if (lazyPaths.includes(unitOf(moduleAt(statement.start)))) continue;
     out.push(slice(statement.start, statement.end));
   }
   out.push("})();");

@@ -148,9 +148,11 @@ export function createMqttNet(
   platform: MqttNetPlatform,
   handlers: MqttNetHandlers,
 ): Result<MqttNet> {
-  const created = createSession(config);
+  let created: Result<MqttSession> | null = createSession(config);
   if (!created.ok) return err(created.error);
   let session = created.value;
+  // The closures below keep this scope: let the first session go.
+  created = null;
   let socket: EspruinoSocket | null = null;
   let timer: unknown = null;
   const queue: MqttSessionEvent[] = [];

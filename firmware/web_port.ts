@@ -16,6 +16,7 @@
 
 import type { DeviceKind } from "../lib/topics.ts";
 import { createAccount, encodeAccount } from "../lib/web_account.ts";
+import type { DeriveKey } from "../lib/web_account.ts";
 import type { WebDevicePort, WebSecrets, WebWifi } from "../lib/web_device.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
 import type { ChipWeb, WebDeviceState } from "./web_context.ts";
@@ -82,7 +83,12 @@ export function chipSecrets(web: ChipWeb): WebSecrets {
     ? (data: string) =>
       web.g.E.toString(new Uint8Array((crypto.SHA1 as (d: string) => ArrayBuffer)(data)))
     : null;
-  const derive = chipAccountHashing(crypto);
+  // Made when first used: most requests hash nothing, and the hashing code is large.
+  let derive: DeriveKey | null = null;
+  const deriveKey = (): DeriveKey => {
+    if (derive === null) derive = chipAccountHashing(crypto);
+    return derive;
+  };
   let iterations = 0;
   return {
     randomHex: (bytes) => {
@@ -91,11 +97,13 @@ export function chipSecrets(web: ChipWeb): WebSecrets {
       web.seed = source.seed;
       return hex;
     },
-    derive: derive,
+    get derive(): DeriveKey {
+      return deriveKey();
+    },
     get iterations(): number {
       if (iterations === 0) {
         iterations = chooseIterations(
-          derive,
+          deriveKey(),
           () => web.g.getTime() * 1000,
           PBKDF2_BUDGET_MS,
           MAX_PBKDF2_ITERATIONS,

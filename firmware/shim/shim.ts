@@ -210,6 +210,9 @@ export class EspruinoShim {
       invoke,
       defer: (run) => internal.setTimeout(run, 0),
       onTraffic: options.onTraffic,
+      settle: () => {
+        this.timers.runZeroDelay();
+      },
     });
     this.http = new ShimHttp({
       invoke,

@@ -29,6 +29,11 @@ export interface ShimNetOptions {
   defer(run: () => void): void;
   /** Sees every byte sent and received. */
   onTraffic?: (traffic: ShimTraffic) => void;
+  /**
+   * Runs what a delivery set going at once (the bundle's zero-delay timeouts), so an
+   * {@linkcode ShimNet.inject} returns after the bundle has answered.
+   */
+  settle?: () => void;
 }
 
 /** Espruino's error event argument. */
@@ -183,6 +188,7 @@ export class ShimNet {
     if (entry === undefined || entry.node === null || entry.node.connecting) return false;
     const socket = entry.socket;
     this.#options.invoke(() => socket.emit("data", toBinaryString(bytes)));
+    this.#options.settle?.();
     return true;
   }
 

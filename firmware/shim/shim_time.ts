@@ -145,6 +145,8 @@ export class ShimTimers {
   #invoke: (run: () => void) => void;
   #entries: Record<number, Entry> = {};
   #nextId = 1;
+  // Ids of armed zero-delay timeouts, oldest first (see `runZeroDelay`).
+  #zero: number[] = [];
 
   /**
    * Makes the timers.
@@ -164,6 +166,46 @@ export class ShimTimers {
    */
   count(): number {
     return Object.keys(this.#entries).length;
+  }
+
+  /**
+   * Runs the armed zero-delay timeouts now, oldest first, and those they arm, as Espruino
+   * runs them before anything else happens (the firmware defers work to them).
+   *
+   * @returns How many ran.
+   * @throws When more than 10,000 run (a zero-delay loop).
+   * @example
+   * ```ts
+   * import { ShimTimers } from "./shim_time.ts";
+   * import { VirtualClock } from "../../sim/clock.ts";
+   * import assert from "node:assert/strict";
+   * const timers = new ShimTimers(new VirtualClock(), (run) => run());
+   * const api = timers.api();
+   * const seen: string[] = [];
+   * api.setTimeout(() => {
+   *   seen.push("a");
+   *   api.setTimeout(() => seen.push("b"), 0);
+   * }, 0);
+   * api.setTimeout(() => seen.push("later"), 5);
+   * assert.equal(timers.runZeroDelay(), 2);
+   * assert.deepEqual(seen, ["a", "b"]);
+   * ```
+   */
+  runZeroDelay(): number {
+    let ran = 0;
+    while (this.#zero.length > 0) {
+      const id = this.#zero[0] as number;
+      const entry = this.#entries[id];
+      if (entry === undefined) {
+        this.#zero.shift();
+        continue;
+      }
+      this.#clock.clearTimer(entry.clockId);
+      entry.run();
+      ran += 1;
+      if (ran > 10000) throw new Error("more than 10000 zero-delay timeouts: a loop?");
+    }
+    return ran;
   }
 
   /** Cancels every timer (power off). */
@@ -203,10 +245,15 @@ export class ShimTimers {
     const id = this.#nextId++;
     const periodMs = repeat ? periodOf(ms) : 0;
     const run = (): void => {
-      if (!repeat) delete this.#entries[id];
+      if (!repeat) {
+        delete this.#entries[id];
+        const at = this.#zero.indexOf(id);
+        if (at >= 0) this.#zero.splice(at, 1);
+      }
       this.#invoke(() => callback(...args));
     };
     const delay = typeof ms === "number" && ms > 0 ? ms : 0;
+    if (!repeat && delay === 0) this.#zero.push(id);
     const clockId = repeat ? this.#clock.every(periodMs, run) : this.#clock.setTimer(run, delay);
     this.#entries[id] = { clockId, run, periodMs };
     return id;
@@ -217,6 +264,8 @@ export class ShimTimers {
     if (entry === undefined) return;
     this.#clock.clearTimer(entry.clockId);
     delete this.#entries[id];
+    const at = this.#zero.indexOf(id);
+    if (at >= 0) this.#zero.splice(at, 1);
   }
 }
 
