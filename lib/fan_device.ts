@@ -175,9 +175,11 @@ export function stepFanDevice(state: FanDeviceState, event: FanDeviceEvent): Fan
     return { state: withField(state, "network", event.network), effects: [] };
   }
   if (event.type === "reading") {
-    return settle(applyFan(state, fanEventFromReading(event.reading, nowMs)), nowMs);
+    return settleQuietly(state, applyFan(state, fanEventFromReading(event.reading, nowMs)), nowMs);
   }
-  if (event.type === "tick") return settle(applyFan(state, { type: "tick", nowMs }), nowMs);
+  if (event.type === "tick") {
+    return settleQuietly(state, applyFan(state, { type: "tick", nowMs }), nowMs);
+  }
   if (event.type === "message") return handleMessage(state, event, nowMs);
   return { state: state, effects: [] };
 }
@@ -312,6 +314,26 @@ const discoveryOf = (state: FanDeviceState): DiscoveryOptions => ({
   maxSpeed: state.settings.maxSpeed,
   telemetryMode: state.settings.telemetryMode,
 });
+
+/**
+ * Like `settle` for a reading or a tick: when the fan's outputs did not move, only what
+ * waits for telemetry time changed, so nothing needs encoding before then (on an ESP8266
+ * that code is ~1,000 variables).
+ */
+const settleQuietly = (
+  before: FanDeviceState,
+  step: FanDeviceStep,
+  nowMs: number,
+): FanDeviceStep => {
+  const was = fanOutputs(before.fan, before.settings);
+  const now = fanOutputs(step.state.fan, step.state.settings);
+  const quiet = was.on === now.on && was.speed === now.speed && was.mode === now.mode &&
+    was.control === now.control && was.reason === now.reason;
+  if (quiet && !telemetryDue(nowMs, step.state.lastTelemetryMs, step.state.settings.telemetryMs)) {
+    return step;
+  }
+  return settle(step, nowMs);
+};
 
 /** Publishes what changed after a step (everything at telemetry time). */
 const settle = (step: FanDeviceStep, nowMs: number): FanDeviceStep => {

@@ -9,6 +9,7 @@ import {
   nextFanDeviceDeadlineMs,
   stepFanDevice,
 } from "./fan_device.ts";
+import { encodeStates, telemetryParams } from "./protocol_states.ts";
 import { encodeSettings } from "./settings_codec.ts";
 import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
 
@@ -172,6 +173,14 @@ Deno.test("property: effects agree with the state; rejected commands change noth
             if (effect.type === "publish") assert.ok(step.state.connected);
           }
           state = step.state;
+          // What does not wait for telemetry is on the broker as the fan has it now.
+          if (state.connected) {
+            const fresh = encodeStates("fans", state.base, fanStates(state, event.nowMs));
+            for (const message of fresh.messages) {
+              if (telemetryParams("fans").includes(message.param)) continue;
+              assert.equal(state.published?.[message.topic], message.payload, message.param);
+            }
+          }
         }
       },
     ),

@@ -352,7 +352,11 @@ const measure = (
   });
   const next = Object.assign({}, state, { reading: reading, energy: energy });
   const step = applyRelay(next, { type: "power", powerW: reading.powerW, nowMs: nowMs }, []);
-  return housekeeping(step.state, nowMs, step.effects);
+  // A reading alone changes only what waits for telemetry time: unless the relay or its
+  // fault moved, nothing needs encoding (on an ESP8266 that code is ~1,000 variables).
+  const quiet = step.state.relay.on === state.relay.on &&
+    step.state.relay.fault === state.relay.fault;
+  return housekeeping(step.state, nowMs, step.effects, quiet);
 };
 
 const handleMessage = (
@@ -433,6 +437,7 @@ const housekeeping = (
   state: PlugDeviceState,
   nowMs: number,
   effects: DeviceEffect[],
+  quiet?: boolean,
 ): PlugDeviceStep => {
   let next = state;
   const out = effects.slice();
@@ -441,6 +446,7 @@ const housekeeping = (
     next = Object.assign({}, next, { lastEnergySaveMs: nowMs });
   }
   const everything = telemetryDue(nowMs, state.lastTelemetryMs, state.settings.telemetryMs);
+  if (quiet === true && !everything) return { state: next, effects: out };
   return publish(next, nowMs, out, everything);
 };
 

@@ -8,9 +8,11 @@ import {
   nextPlugDeadlineMs,
   type PlugDeviceEvent,
   type PlugDeviceState,
+  plugStates,
   stepPlug,
 } from "./plug_device.ts";
 import type { SampleBurst } from "./ports.ts";
+import { encodeStates, telemetryParams } from "./protocol_states.ts";
 import { encodeSettings } from "./settings_codec.ts";
 import { DEFAULT_PLUG_SETTINGS } from "./settings.ts";
 
@@ -278,6 +280,14 @@ Deno.test("property: relay effects match the state, energy never decreases, save
           assert.ok(event.nowMs - lastSaveMs < ENERGY_SAVE_PERIOD_MS);
         }
         state = step.state;
+        // What does not wait for telemetry is on the broker as the plug has it now.
+        if (state.connected) {
+          const fresh = encodeStates("plugs", state.base, plugStates(state, event.nowMs));
+          for (const message of fresh.messages) {
+            if (telemetryParams("plugs").includes(message.param)) continue;
+            assert.equal(state.published?.[message.topic], message.payload, message.param);
+          }
+        }
       }
     }),
     { numRuns: 150 },
