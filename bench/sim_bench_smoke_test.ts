@@ -48,6 +48,8 @@ Deno.test("sim_scale prints a table and writes every figure for both phases", as
   assert.match(stdout, /\| figure \| simulator \| raw mqtt\.js \| ratio \|/);
   assert.equal(json.bench, "sim_scale");
   assert.equal(json.devices, 20);
+  assert.equal(json.transport, "memory"); // the default on the in-process broker
+  assert.match(stdout, /in-memory streams/);
   assertMachine(json);
   for (
     const name of ["snapshotBytes", "plugMessagesPerSecond", "startFleetMs", "throughputRatio"]
@@ -61,6 +63,23 @@ Deno.test("sim_scale prints a table and writes every figure for both phases", as
     }
     assertNumber((figures.lag as Record<string, unknown>).p99Ms, `${phase}.lag.p99Ms`);
     assertNumber(figures.peakRssMiB, `${phase}.peakRssMiB`);
+  }
+});
+
+Deno.test("sim_scale refuses an unknown transport, and memory with an external broker", async () => {
+  for (
+    const args of [
+      ["--transport", "udp"],
+      ["--transport", "memory", "--broker", "mqtt://127.0.0.1:1"],
+    ]
+  ) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", fileURLToPath(new URL("./sim_scale.ts", import.meta.url)), ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 2, args.join(" "));
+    assert.match(new TextDecoder().decode(output.stderr), /--transport/);
   }
 });
 

@@ -9,7 +9,10 @@
  * (`--data-dir DIR` puts the fleet's data folder elsewhere, e.g. on tmpfs;
  * `--raw-messages K` makes each raw client publish K messages a second, the last one
  * the snapshot, to match the simulator's whole telemetry batch; `--broker URL` uses an
- * external broker, e.g. Mosquitto, instead of the in-process one).
+ * external broker, e.g. Mosquitto, instead of the in-process one; `--transport tcp|memory`
+ * chooses how plugs, raw clients and the counter reach the in-process broker: in-memory
+ * streams, as `deno task sim` connects its devices, by default, or TCP sockets; an external
+ * broker is always reached over TCP).
  *
  * @module
  */
@@ -35,6 +38,7 @@ import { runRaw } from "./sim_scale_raw.ts";
 import {
   abortPhase,
   awaitConnections,
+  type BrokerTarget,
   captureCrashes,
   connectTimeoutMs,
   type Counter,
@@ -45,13 +49,14 @@ import {
   type ScalePhase,
   startCounter,
   toPhase,
+  transportOf,
   withTimeout,
 } from "./sim_scale_meter.ts";
 
 export type { ScalePhase };
 
 const USAGE = `Usage: deno run -A bench/sim_scale.ts [--devices N] [--seconds S] [--json FILE]
-  [--data-dir DIR] [--raw-messages K] [--broker mqtt://host:port]`;
+  [--data-dir DIR] [--raw-messages K] [--broker mqtt://host:port] [--transport tcp|memory]`;
 const SETTINGS_TEXT = encodeSettings("plugs", { ...DEFAULT_PLUG_SETTINGS, telemetryMs: 1000 });
 
 /** The benchmark's result. */
@@ -62,6 +67,8 @@ export interface ScaleResult {
   machine: ReturnType<typeof machineInfo>;
   /** The broker: in-process aedes, or the URL of an external one. */
   broker: string;
+  /** How every client (plugs, raw clients, counter) reached it: TCP or in-memory streams. */
+  transport: "tcp" | "memory";
   /** Devices (and raw clients). */
   devices: number;
   /** Window length in seconds. */
@@ -114,7 +121,7 @@ const probePlug = (): { snapshot: string; messagesPerSecond: number } => {
 };
 
 const runSim = async (
-  url: string,
+  target: BrokerTarget,
   counter: Counter,
   devices: number,
   seconds: number,
@@ -140,7 +147,15 @@ const runSim = async (
   };
   note(`sim: starting ${devices} plugs`);
   const began = performance.now();
-  const fleet = startFleet({ devices: specs, clock, prefix: "", dataDir, seed: 1, brokerUrl: url });
+  const fleet = startFleet({
+    devices: specs,
+    clock,
+    prefix: "",
+    dataDir,
+    seed: 1,
+    brokerUrl: target.url,
+    openStream: target.openStream,
+  });
   const startFleetMs = round(performance.now() - began, 0);
   note(`sim: startFleet returned after ${startFleetMs} ms`);
   // Started after startFleet, so the time it blocked is not a virtual jump to catch up.
@@ -173,31 +188,46 @@ const runSim = async (
  *
  * @param devices Plugs and raw clients.
  * @param seconds Window length.
- * @param options Data folder (default a temporary one) and raw messages per second.
+ * @param options Data folder (default a temporary one), raw messages per second, an external
+ * broker, and the transport to the in-process one (default `memory`).
  * @returns The figures.
  */
 export async function runScaleBench(
   devices: number,
   seconds: number,
-  options: { dataDir?: string; rawMessagesPerSecond?: number; brokerUrl?: string } = {},
+  options: {
+    dataDir?: string;
+    rawMessagesPerSecond?: number;
+    brokerUrl?: string;
+    transport?: "tcp" | "memory";
+  } = {},
 ): Promise<ScaleResult> {
+  if (options.brokerUrl !== undefined && options.transport === "memory") {
+    throw new Error("--transport memory needs the in-process broker (no --broker)");
+  }
   captureCrashes();
   const machine = machineInfo();
   const probe = probePlug();
   const rawPerSecond = options.rawMessagesPerSecond ?? 1;
   const broker = options.brokerUrl === undefined ? await startBroker({ port: 0 }) : null;
-  const url = broker?.url ?? options.brokerUrl!;
-  const counter = await startCounter(url);
+  // Plugs, raw clients and counter all take the same path, so the ratio compares like with like.
+  const target: BrokerTarget = {
+    url: broker?.url ?? options.brokerUrl!,
+    openStream: broker !== null && options.transport !== "tcp" ? broker.openStream : null,
+  };
+  const url = target.url;
+  const counter = await startCounter(target);
   const dataDir = await Deno.makeTempDir({ dir: options.dataDir, prefix: "sim_scale_" });
   try {
     // Raw first: should the simulator's load crash the broker, the baseline is already in.
-    const raw = await runRaw(url, counter, devices, seconds, probe.snapshot, rawPerSecond);
+    const raw = await runRaw(target, counter, devices, seconds, probe.snapshot, rawPerSecond);
     await sleep(1000);
-    const sim = await runSim(url, counter, devices, seconds, dataDir);
+    const sim = await runSim(target, counter, devices, seconds, dataDir);
     return {
       bench: "sim_scale",
       machine,
       broker: broker === null ? url : "in-process aedes",
+      transport: transportOf(target),
       devices,
       seconds,
       snapshotBytes: new TextEncoder().encode(probe.snapshot).length,
@@ -244,7 +274,8 @@ export function scaleTable(r: ScaleResult): string {
     ["peak RSS (MiB)", ...both((p) => p.peakRssMiB), ""],
     ["aborted", ...both((p) => p.aborted ?? "no"), ""],
   ];
-  return `sim_scale: ${r.devices} plugs vs ${r.devices} raw mqtt.js clients on ${r.broker}, ` +
+  return `sim_scale: ${r.devices} plugs vs ${r.devices} raw mqtt.js clients on ${r.broker} ` +
+    `(${r.transport === "memory" ? "in-memory streams" : "TCP"}), ` +
     `${r.seconds} s window, ` +
     `${r.machine.cpu} x${r.machine.cores}, Deno ${r.machine.deno}, ` +
     `load ${r.machine.loadAverage1m.toFixed(1)} at start\n` +
@@ -258,13 +289,23 @@ if (import.meta.main) {
     Deno.args,
     { devices: 1000, seconds: 20, json: null, extra: {} },
     USAGE,
-    ["data-dir", "raw-messages", "broker"],
+    ["data-dir", "raw-messages", "broker", "transport"],
   );
   if (flags === null) Deno.exit(Deno.args.includes("--help") || Deno.args.includes("-h") ? 0 : 2);
+  const transport = flags.extra["transport"];
+  if (transport !== undefined && transport !== "tcp" && transport !== "memory") {
+    console.error(`--transport must be tcp or memory\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (transport === "memory" && flags.extra["broker"] !== undefined) {
+    console.error(`--transport memory needs the in-process broker (no --broker)\n\n${USAGE}`);
+    Deno.exit(2);
+  }
   const result = await runScaleBench(flags.devices, flags.seconds, {
     dataDir: flags.extra["data-dir"],
     rawMessagesPerSecond: Number(flags.extra["raw-messages"] ?? 1),
     brokerUrl: flags.extra["broker"],
+    transport,
   });
   console.log(scaleTable(result));
   await writeJson(flags.json, result);

@@ -6,7 +6,8 @@
  */
 
 import process from "node:process";
-import mqtt from "mqtt";
+import type { Duplex } from "node:stream";
+import mqtt, { type IClientOptions } from "mqtt";
 import { CpuMeter, type LagSummary, LoopMeter, round, sleep } from "./sim_bench_common.ts";
 
 /** The run stops measuring above this resident set size. */
@@ -68,6 +69,42 @@ export const inBatches = async <T>(
 export const withTimeout = (work: Promise<unknown>, ms: number): Promise<unknown> =>
   Promise.race([work, sleep(ms)]);
 
+/**
+ * How the benchmark's clients reach the broker: over TCP at `url`, or through in-process
+ * streams of the same broker (`openStream`), the path the simulator's own devices take.
+ */
+export interface BrokerTarget {
+  /** Broker URL (TCP). */
+  url: string;
+  /** Opens an in-process connection instead of a TCP one, or `null` for TCP. */
+  openStream: (() => Duplex) | null;
+}
+
+/** Which transport a target uses, for the report. */
+export const transportOf = (target: BrokerTarget): "tcp" | "memory" =>
+  target.openStream === null ? "tcp" : "memory";
+
+/** Starts an mqtt.js client on the target's transport (errors are left to reconnection). */
+export const connectClient = (target: BrokerTarget, options: IClientOptions): mqtt.MqttClient => {
+  const client = target.openStream === null
+    ? mqtt.connect(target.url, options)
+    : new mqtt.MqttClient(target.openStream, options);
+  client.on("error", () => {});
+  return client;
+};
+
+const connectClientAsync = (
+  target: BrokerTarget,
+  options: IClientOptions,
+): Promise<mqtt.MqttClient> =>
+  target.openStream === null ? mqtt.connectAsync(target.url, options) : new Promise(
+    (resolve, reject) => {
+      const client = new mqtt.MqttClient(target.openStream!, { ...options, reconnectPeriod: 0 });
+      client.once("connect", () => resolve(client));
+      client.once("error", reject);
+    },
+  );
+
 /** A running snapshot counter. */
 export interface Counter {
   /** Starts counting afresh. */
@@ -83,8 +120,8 @@ export interface Counter {
  * the same tick), so a plain count over a window jumps by N at each second's edge; the rate
  * is therefore summed per device, from its first to its last snapshot in the window.
  */
-export const startCounter = async (url: string): Promise<Counter> => {
-  const client = await mqtt.connectAsync(url, { clientId: "bench-counter", clean: true });
+export const startCounter = async (target: BrokerTarget): Promise<Counter> => {
+  const client = await connectClientAsync(target, { clientId: "bench-counter", clean: true });
   let counting = false;
   const perTopic = new Map<string, { count: number; firstMs: number; lastMs: number }>();
   client.on("message", (topic) => {

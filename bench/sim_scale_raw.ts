@@ -1,15 +1,18 @@
 /**
  * The baseline of `sim_scale.ts`: raw mqtt.js clients, connected like the simulator's
- * device links (clean session, keepalive 30 s, retained `offline` will), each publishing a
- * plug-sized snapshot once a second (QoS 1, retained).
+ * device links (same transport and options: clean session, keepalive 30 s without
+ * rescheduled pings, no debug logger, retained `offline` will), each publishing a plug-sized
+ * snapshot once a second (QoS 1, retained).
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import {
   awaitConnections,
+  type BrokerTarget,
+  connectClient,
   connectTimeoutMs,
   type Counter,
   firstCrash,
@@ -24,7 +27,7 @@ import {
 /**
  * Runs the raw phase.
  *
- * @param url Broker URL.
+ * @param target The broker, over TCP or in-process streams.
  * @param counter The snapshot counter.
  * @param devices Clients.
  * @param seconds Window length.
@@ -33,7 +36,7 @@ import {
  * @returns The phase's figures.
  */
 export async function runRaw(
-  url: string,
+  target: BrokerTarget,
   counter: Counter,
   devices: number,
   seconds: number,
@@ -43,10 +46,12 @@ export async function runRaw(
   const clients: mqtt.MqttClient[] = [];
   note(`raw: connecting ${devices} clients`);
   for (let i = 1; i <= devices; i++) {
-    const client = mqtt.connect(url, {
+    const client = connectClient(target, {
       clientId: `bench-raw-${i}`,
       clean: true,
       keepalive: 30,
+      reschedulePings: false,
+      log: () => {},
       reconnectPeriod: 1000,
       connectTimeout: 5000,
       will: {
@@ -56,7 +61,6 @@ export async function runRaw(
         retain: true,
       },
     });
-    client.on("error", () => {});
     clients.push(client);
   }
   const connection = await awaitConnections(

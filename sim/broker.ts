@@ -7,6 +7,18 @@
  * `restart()` drops every connection and comes back on the same port with empty state
  * (like Mosquitto with persistence off): clients reconnect and republish what they retain.
  *
+ * In-process clients: `openStream()` connects without a socket (an in-memory byte stream
+ * handed to aedes like an accepted TCP connection: same login, ACL, wills, client count,
+ * restart). The simulator's own devices use it, so thousands of them cost no file
+ * descriptors and do not queue in the listener's accept backlog.
+ *
+ * Scale (see bench/SIM_RESULTS.md): aedes runs with `concurrency: 0` (its default 100 queues
+ * messages in mqemitter, which releases them recursively and overflows the stack under
+ * load, mcollina/mqemitter#204), and retained messages are indexed by their first two topic
+ * levels ({@linkcode indexRetained}) instead of scanned at every SUBSCRIBE, and QoS 1 messages
+ * skip the offline-queue lookup while no client has a persistent session
+ * ({@linkcode skipOfflineLookups}).
+ *
  * Security (only when `auth` is passed):
  * - Every client must log in with a known username and password. Passwords are kept only as
  *   salted PBKDF2-SHA256 hashes ({@linkcode hashPassword}) and checked in constant time; an
@@ -32,9 +44,14 @@
 
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from "aedes";
 import { pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server } from "node:net";
 import { Buffer } from "node:buffer";
+import process from "node:process";
+import type { Duplex } from "node:stream";
 import type { DeviceKind } from "../lib/topics.ts";
+import { indexRetained, type RetainedPersistence } from "./broker_retained.ts";
+import { type SessionPersistence, skipOfflineLookups } from "./broker_sessions.ts";
+import { memoryDuplexPair } from "./memory_stream.ts";
 
 export type { DeviceKind };
 
@@ -114,8 +131,16 @@ export interface BrokerHandle {
    * Returns a function that stops watching.
    */
   onPublish(listener: (message: BrokerMessage) => void): () => void;
-  /** Counts connected clients. */
+  /** Counts connected clients (TCP and in-process). */
   clientCount(): number;
+  /**
+   * Opens an in-process connection: a byte stream to speak MQTT on, as over a TCP socket to
+   * {@linkcode url} (same login, ACL, last will). `stop()` and `restart()` close it (the
+   * stream ends and closes). While the broker is stopped (or restarting), the stream fails at
+   * once with an `ECONNREFUSED` error, then closes, like a refused TCP connection, so a
+   * client such as mqtt.js retries later.
+   */
+  openStream(): Duplex;
   /** Closes every connection and the listener (idempotent). */
   stop(): Promise<void>;
   /** Drops every connection and listens again on the same port with empty state. */
@@ -350,11 +375,21 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
   let server: Server;
   let port = options.port ?? 1883;
   let running = false;
-  const sockets = new Set<Socket>();
+  // TCP sockets and the broker ends of in-process streams.
+  const connections = new Set<Duplex>();
+  const track = (connection: Duplex): void => {
+    connections.add(connection);
+    connection.once("close", () => connections.delete(connection));
+  };
   const watchers = new Set<(message: BrokerMessage) => void>();
 
   const open = async (wanted: number, allowFallback: boolean): Promise<void> => {
-    const instance = await Aedes.createBroker({ ...authOptions });
+    const instance = await Aedes.createBroker({ ...authOptions, concurrency: 0 });
+    const persistence = (instance as unknown as {
+      persistence: RetainedPersistence & SessionPersistence;
+    }).persistence;
+    indexRetained(persistence);
+    skipOfflineLookups(persistence);
     instance.on("publish", (packet, client) => {
       if (watchers.size === 0 || packet.topic.startsWith("$SYS/")) return;
       const message: BrokerMessage = {
@@ -371,8 +406,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
       // Without it, each small message after the first in a burst waits for the client's
       // delayed ACK (~40 ms on Linux): a command's answer would take 45 ms instead of 5.
       socket.setNoDelay(true);
-      sockets.add(socket);
-      socket.once("close", () => sockets.delete(socket));
+      track(socket);
       instance.handle(socket);
     });
     try {
@@ -396,8 +430,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
     running = false;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
+    for (const connection of connections) connection.destroy();
+    connections.clear();
     await closed;
   };
 
@@ -414,6 +448,21 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
       return () => watchers.delete(listener);
     },
     clientCount: () => (running ? aedes.connectedClients : 0),
+    openStream: (): Duplex => {
+      const [clientEnd, brokerEnd] = memoryDuplexPair();
+      if (!running) {
+        const refused = Object.assign(
+          new Error(`connect ECONNREFUSED: the in-process broker on port ${port} is stopped`),
+          { code: "ECONNREFUSED" },
+        );
+        // Later, so the caller can listen for the error first, as with a socket.
+        process.nextTick(() => clientEnd.destroy(refused));
+        return clientEnd;
+      }
+      track(brokerEnd);
+      aedes.handle(brokerEnd);
+      return clientEnd;
+    },
     stop: close,
     restart: async (): Promise<void> => {
       await close();

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import {
   type BrokerAccount,
+  type BrokerHandle,
   canPublish,
   canSubscribe,
   hashPassword,
@@ -19,6 +20,30 @@ interface Received {
 /** Connects without automatic reconnection unless asked, so tests end cleanly. */
 const connect = (url: string, options: IClientOptions = {}): Promise<MqttClient> =>
   mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 2000, ...options });
+
+/** Like `connect`, over an in-process stream; rejects on the first error (no retry). */
+const connectInProcess = (
+  broker: BrokerHandle,
+  options: IClientOptions = {},
+): Promise<MqttClient> =>
+  new Promise((resolve, reject) => {
+    const client = new mqtt.MqttClient(() => broker.openStream(), {
+      reconnectPeriod: 0,
+      connectTimeout: 2000,
+      ...options,
+    });
+    const onError = (error: Error): void => {
+      client.off("connect", onConnect);
+      client.end(true);
+      reject(error);
+    };
+    const onConnect = (): void => {
+      client.off("error", onError);
+      resolve(client);
+    };
+    client.once("error", onError);
+    client.once("connect", onConnect);
+  });
 
 const inbox = (client: MqttClient): Received[] => {
   const messages: Received[] = [];
@@ -143,12 +168,131 @@ Deno.test("broker: restart keeps the port and clients reconnect", async () => {
   }
 });
 
+Deno.test("broker: retained deletes; a persistent session gets what it missed", async () => {
+  const broker = await startBroker({ port: 0 });
+  const pub = await connect(broker.url);
+  try {
+    await pub.publishAsync("fans/f1/state", "{}", { retain: true, qos: 1 });
+    await pub.publishAsync("fans/f1/state", "", { retain: true, qos: 1 }); // deletes it
+    await pub.publishAsync("fans/f1/availability", "online", { retain: true, qos: 1 });
+    // Before any persistent session: plain QoS 1 traffic, then one joins, leaves, comes back.
+    const options = { clientId: "keeper", clean: false } as const;
+    const first = await connect(broker.url, options);
+    const retained = inbox(first);
+    await first.subscribeAsync("fans/f1/#", { qos: 1 });
+    await until(() => retained.length === 1, "retained message");
+    assert.deepEqual(retained.map((m) => m.topic), ["fans/f1/availability"]);
+    await first.endAsync();
+    await pub.publishAsync("fans/f1/states/speed", "2", { qos: 1 });
+    // Listening before the CONNACK: the queued message may come in the same read.
+    const again = mqtt.connect(broker.url, { ...options, reconnectPeriod: 0 });
+    const missed = inbox(again);
+    try {
+      await until(() => missed.length === 1, "the message queued while away");
+      assert.deepEqual(missed[0], { topic: "fans/f1/states/speed", payload: "2", retain: false });
+    } finally {
+      await again.endAsync();
+    }
+  } finally {
+    await pub.endAsync();
+    await broker.stop();
+  }
+});
+
 Deno.test("broker: stop is idempotent and refuses new clients", async () => {
   const broker = await startBroker({ port: 0 });
   await broker.stop();
   await broker.stop();
   assert.equal(broker.clientCount(), 0);
   await assert.rejects(connect(broker.url));
+});
+
+Deno.test("broker in-process: streams and TCP clients talk, all counted and watched", async () => {
+  const broker = await startBroker({ port: 0 });
+  const watched: string[] = [];
+  broker.onPublish((m) => watched.push(`${m.clientId}:${m.topic}`));
+  const inner = await connectInProcess(broker, { clientId: "inner" });
+  const outer = await connect(broker.url, { clientId: "outer" });
+  try {
+    assert.equal(broker.clientCount(), 2);
+    const atInner = inbox(inner);
+    const atOuter = inbox(outer);
+    await inner.subscribeAsync("to/inner");
+    await outer.subscribeAsync("to/outer");
+    await outer.publishAsync("to/inner", "hi", { qos: 1 });
+    await inner.publishAsync("to/outer", "ho", { qos: 1, retain: true });
+    await until(() => atInner.length === 1 && atOuter.length === 1, "both messages");
+    assert.deepEqual(atInner[0], { topic: "to/inner", payload: "hi", retain: false });
+    assert.deepEqual(atOuter[0], { topic: "to/outer", payload: "ho", retain: false });
+    assert.deepEqual(watched, ["outer:to/inner", "inner:to/outer"]);
+    // A later in-process subscriber gets the retained message.
+    const late = await connectInProcess(broker);
+    const atLate = inbox(late);
+    await late.subscribeAsync("to/#");
+    await until(() => atLate.length === 1, "retained message");
+    assert.deepEqual(atLate[0], { topic: "to/outer", payload: "ho", retain: true });
+    await late.endAsync();
+    await until(() => broker.clientCount() === 2, "the late client gone");
+  } finally {
+    await inner.endAsync();
+    await outer.endAsync();
+    await broker.stop();
+  }
+});
+
+Deno.test("broker in-process: a dropped stream sends the last will", async () => {
+  const broker = await startBroker({ port: 0 });
+  const watcher = await connect(broker.url);
+  const device = await connectInProcess(broker, {
+    will: { topic: "plugs/p1/availability", payload: "offline", retain: true, qos: 1 },
+  });
+  try {
+    const got = inbox(watcher);
+    await watcher.subscribeAsync("plugs/p1/availability");
+    device.stream.destroy();
+    await until(() => got.length === 1, "last will");
+    assert.deepEqual(got[0], { topic: "plugs/p1/availability", payload: "offline", retain: false });
+    await until(() => broker.clientCount() === 1, "the device gone");
+  } finally {
+    await device.endAsync(true);
+    await watcher.endAsync();
+    await broker.stop();
+  }
+});
+
+Deno.test("broker in-process: restart closes streams, they reconnect; stopped refuses", async () => {
+  const broker = await startBroker({ port: 0 });
+  const sub = await connectInProcess(broker, { reconnectPeriod: 20 });
+  const pub = await connectInProcess(broker, { reconnectPeriod: 20 });
+  try {
+    const got = inbox(sub);
+    await sub.subscribeAsync("sim/p1/load");
+    let closes = 0;
+    let reconnects = 0;
+    for (const client of [sub, pub]) {
+      client.on("close", () => closes++);
+      client.on("connect", () => reconnects++);
+    }
+    await broker.restart();
+    await until(() => closes >= 2, "both streams closed by the restart");
+    await until(() => reconnects === 2 && broker.clientCount() === 2, "reconnection");
+    await until(() => {
+      if (got.length === 0) pub.publish("sim/p1/load", "100");
+      return got.length > 0;
+    }, "message after restart");
+    assert.equal(got[0]?.payload, "100");
+    await broker.stop();
+    await until(() => !sub.connected && !pub.connected, "streams closed by stop");
+    await assert.rejects(connectInProcess(broker), (error: { code?: string }) => {
+      assert.equal(error.code, "ECONNREFUSED");
+      return true;
+    });
+    assert.equal(broker.clientCount(), 0);
+  } finally {
+    await sub.endAsync(true);
+    await pub.endAsync(true);
+    await broker.stop();
+  }
 });
 
 const accounts: BrokerAccount[] = [
@@ -219,6 +363,32 @@ Deno.test("broker auth: a controller commands a device; the device hears it", as
     assert.deepEqual(got.map((m) => m.topic), ["plugs/p1/commands/power", "sim/p1/load"]);
   } finally {
     await device.endAsync();
+    await controller.endAsync();
+    await broker.stop();
+  }
+});
+
+Deno.test("broker auth: in-process streams log in and obey the ACL like TCP clients", async () => {
+  const broker = await startBroker({ port: 0, auth: { accounts, iterations: 1000 } });
+  const controller = await connect(broker.url, { username: "ha", password: "pw-ha" });
+  try {
+    await assert.rejects(connectInProcess(broker, { username: "plug-p1", password: "nope" }));
+    await assert.rejects(connectInProcess(broker));
+    const device = await connectInProcess(broker, { username: "plug-p1", password: "pw-p1" });
+    const seen = inbox(controller);
+    await controller.subscribeAsync("#");
+    const refusal = await device.subscribeAsync(["plugs/p1/commands/#", "plugs/#"])
+      .then(() => assert.fail("expected a refused subscription"), (error) => error);
+    assert.deepEqual(refusal.packet.granted, [0, 128]);
+    await device.publishAsync("plugs/p1/states/power", "ON", { qos: 1 });
+    const closed = new Promise<void>((resolve) => device.once("close", () => resolve()));
+    device.publish("plugs/p2/states/power", "OFF");
+    await closed; // refused: dropped, as over TCP
+    await controller.publishAsync("sim/p1/load", "sentinel", { qos: 1 });
+    await until(() => seen.some((m) => m.payload === "sentinel"), "sentinel");
+    assert.deepEqual(seen.map((m) => m.topic), ["plugs/p1/states/power", "sim/p1/load"]);
+    await device.endAsync(true);
+  } finally {
     await controller.endAsync();
     await broker.stop();
   }

@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import mqtt from "mqtt";
 import type { FirmwareBundles } from "../firmware/shim/bundles.ts";
 import { ShimStorage } from "../firmware/shim/shim_storage.ts";
@@ -165,6 +166,13 @@ export interface FleetOptions {
   seed: number;
   /** Broker URL, or `null` for in-memory links (scenarios, fast tests). */
   brokerUrl: string | null;
+  /**
+   * Opens an in-process connection to the broker at `brokerUrl` (the simulator's own broker,
+   * `BrokerHandle.openStream`): native devices then connect through it, without sockets, so
+   * a fleet of thousands needs no file descriptors and no accept backlog. Firmware devices
+   * (their shim speaks TCP) still use `brokerUrl`.
+   */
+  openStream?: (() => Duplex) | null;
   /** Credentials per device id (`--secure`), else none. */
   credentials?: (id: string) => { username: string; password: string } | undefined;
   /** Keep a publish trace per device. */
@@ -231,9 +239,10 @@ export function startFleet(options: FleetOptions): Fleet {
   const midnight = nowMs - (nowMs % DAY_MS);
   for (const spec of options.devices) {
     const credentials = options.credentials?.(spec.id);
+    const openStream = options.openStream ?? undefined;
     const link = (): MqttLink =>
       options.brokerUrl === null ? memoryLink() : mqttJsLink({
-        url: options.brokerUrl,
+        ...(openStream === undefined ? { url: options.brokerUrl } : { openStream }),
         clientId: `housegrid-${spec.kind}-${spec.id}`,
         username: credentials?.username,
         password: credentials?.password,

@@ -107,6 +107,8 @@ export async function startSimulator(options: RunOptions): Promise<Simulator> {
     dataDir: options.dataDir,
     seed: options.seed,
     brokerUrl,
+    // Native devices reach our own broker in-process (no sockets); an external one over TCP.
+    openStream: broker === null ? null : broker.openStream,
     credentials: (id) => {
       const password = passwords.get(id);
       if (password !== undefined) return { username: id, password };
