@@ -135,7 +135,7 @@ const startEchoes = async (url: string, count: number): Promise<mqtt.MqttClient[
     client.on("message", (_topic, _payload, packet) => {
       if (packet.retain) return;
       on = !on;
-      client.publish(`raw/echo${i}/states/power`, on ? "ON" : "OFF", { qos: 1, retain: true });
+      client.publish(`raw/echo${i}/states/power`, on ? "ON" : "OFF", { qos: 0, retain: true });
     });
     await client.subscribeAsync(`raw/echo${i}/commands/power`, { qos: 1 });
     clients.push(client);

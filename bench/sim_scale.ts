@@ -1,9 +1,11 @@
 /**
  * Scale benchmark on the in-process aedes broker, one process: first N raw mqtt.js clients
- * (the baseline) each publish a plug-sized JSON snapshot once a second (QoS 1, retained, as
+ * (the baseline) each publish a plug-sized JSON snapshot once a second (QoS 0, retained, as
  * the plugs do); then N simulated plugs run with telemetry every 1 s on a virtual clock at
- * real time. One subscriber on `plugs/+/state` counts snapshots in a window; the figure is
- * the simulator's snapshot throughput over the raw clients' (target >= 70 %).
+ * real time, in the `snapshot` telemetry mode (one message a second each, like the raw
+ * clients; `--telemetry-mode full` adds the ~19 per-state topics). One subscriber on
+ * `plugs/+/state` counts snapshots in a window; the figure is the simulator's snapshot
+ * throughput over the raw clients' (target >= 70 %).
  *
  * Run: `deno run -A bench/sim_scale.ts --devices 1000 --seconds 20 [--json out.json]`
  * (`--data-dir DIR` puts the fleet's data folder elsewhere, e.g. on tmpfs;
@@ -18,7 +20,7 @@
  */
 
 import { encodeSettings } from "../lib/settings_codec.ts";
-import { DEFAULT_PLUG_SETTINGS } from "../lib/settings.ts";
+import { DEFAULT_PLUG_SETTINGS, type TelemetryMode } from "../lib/settings.ts";
 import { startBroker } from "../sim/broker.ts";
 import { startRealtime, VirtualClock } from "../sim/clock.ts";
 import { fleetFromCounts, startFleet } from "../sim/fleet.ts";
@@ -56,8 +58,11 @@ import {
 export type { ScalePhase };
 
 const USAGE = `Usage: deno run -A bench/sim_scale.ts [--devices N] [--seconds S] [--json FILE]
-  [--data-dir DIR] [--raw-messages K] [--broker mqtt://host:port] [--transport tcp|memory]`;
-const SETTINGS_TEXT = encodeSettings("plugs", { ...DEFAULT_PLUG_SETTINGS, telemetryMs: 1000 });
+  [--data-dir DIR] [--raw-messages K] [--broker mqtt://host:port] [--transport tcp|memory]
+  [--telemetry-mode snapshot|full]`;
+/** Plug settings: telemetry every second, in the given mode (default `snapshot`: 1 msg/s). */
+const settingsText = (mode: TelemetryMode): string =>
+  encodeSettings("plugs", { ...DEFAULT_PLUG_SETTINGS, telemetryMs: 1000, telemetryMode: mode });
 
 /** The benchmark's result. */
 export interface ScaleResult {
@@ -69,6 +74,8 @@ export interface ScaleResult {
   broker: string;
   /** How every client (plugs, raw clients, counter) reached it: TCP or in-memory streams. */
   transport: "tcp" | "memory";
+  /** The plugs' telemetry mode (`snapshot`: one message a second each). */
+  telemetryMode: TelemetryMode;
   /** Devices (and raw clients). */
   devices: number;
   /** Window length in seconds. */
@@ -92,9 +99,9 @@ export interface ScaleResult {
 }
 
 /** One plug on an in-memory link: its snapshot and how much it publishes at telemetry 1 s. */
-const probePlug = (): { snapshot: string; messagesPerSecond: number } => {
+const probePlug = (mode: TelemetryMode): { snapshot: string; messagesPerSecond: number } => {
   const clock = new VirtualClock({ startMs: Date.UTC(2026, 0, 15) });
-  const values = new Map<string, string>([["settings", SETTINGS_TEXT]]);
+  const values = new Map<string, string>([["settings", settingsText(mode)]]);
   const store = {
     read: (k: string) => values.get(k) ?? null,
     write: (k: string, v: string) => void values.set(k, v),
@@ -126,10 +133,11 @@ const runSim = async (
   devices: number,
   seconds: number,
   dataDir: string,
+  mode: TelemetryMode,
 ) => {
   const specs = fleetFromCounts(devices, 0, 0);
   for (const spec of specs) {
-    deviceStore(dataDir, spec.id, { fsync: false }).write("settings", SETTINGS_TEXT);
+    deviceStore(dataDir, spec.id, { fsync: false }).write("settings", settingsText(mode));
   }
   const clock = new VirtualClock({ startMs: Date.now() });
   // Time spent in device work (measurement, the pure device, mqtt.js publish calls). Each
@@ -200,14 +208,16 @@ export async function runScaleBench(
     rawMessagesPerSecond?: number;
     brokerUrl?: string;
     transport?: "tcp" | "memory";
+    telemetryMode?: TelemetryMode;
   } = {},
 ): Promise<ScaleResult> {
+  const mode = options.telemetryMode ?? "snapshot";
   if (options.brokerUrl !== undefined && options.transport === "memory") {
     throw new Error("--transport memory needs the in-process broker (no --broker)");
   }
   captureCrashes();
   const machine = machineInfo();
-  const probe = probePlug();
+  const probe = probePlug(mode);
   const rawPerSecond = options.rawMessagesPerSecond ?? 1;
   const broker = options.brokerUrl === undefined ? await startBroker({ port: 0 }) : null;
   // Plugs, raw clients and counter all take the same path, so the ratio compares like with like.
@@ -222,12 +232,13 @@ export async function runScaleBench(
     // Raw first: should the simulator's load crash the broker, the baseline is already in.
     const raw = await runRaw(target, counter, devices, seconds, probe.snapshot, rawPerSecond);
     await sleep(1000);
-    const sim = await runSim(target, counter, devices, seconds, dataDir);
+    const sim = await runSim(target, counter, devices, seconds, dataDir, mode);
     return {
       bench: "sim_scale",
       machine,
       broker: broker === null ? url : "in-process aedes",
       transport: transportOf(target),
+      telemetryMode: mode,
       devices,
       seconds,
       snapshotBytes: new TextEncoder().encode(probe.snapshot).length,
@@ -289,7 +300,7 @@ if (import.meta.main) {
     Deno.args,
     { devices: 1000, seconds: 20, json: null, extra: {} },
     USAGE,
-    ["data-dir", "raw-messages", "broker", "transport"],
+    ["data-dir", "raw-messages", "broker", "transport", "telemetry-mode"],
   );
   if (flags === null) Deno.exit(Deno.args.includes("--help") || Deno.args.includes("-h") ? 0 : 2);
   const transport = flags.extra["transport"];
@@ -301,7 +312,13 @@ if (import.meta.main) {
     console.error(`--transport memory needs the in-process broker (no --broker)\n\n${USAGE}`);
     Deno.exit(2);
   }
+  const mode = flags.extra["telemetry-mode"] ?? "snapshot";
+  if (mode !== "full" && mode !== "snapshot") {
+    console.error(`--telemetry-mode must be full or snapshot\n\n${USAGE}`);
+    Deno.exit(2);
+  }
   const result = await runScaleBench(flags.devices, flags.seconds, {
+    telemetryMode: mode,
     dataDir: flags.extra["data-dir"],
     rawMessagesPerSecond: Number(flags.extra["raw-messages"] ?? 1),
     brokerUrl: flags.extra["broker"],

@@ -2,7 +2,7 @@
  * The baseline of `sim_scale.ts`: raw mqtt.js clients, connected like the simulator's
  * device links (same transport and options: clean session, keepalive 30 s without
  * rescheduled pings, no debug logger, retained `offline` will), each publishing a plug-sized
- * snapshot once a second (QoS 1, retained).
+ * snapshot once a second (QoS 0, retained, as the plugs).
  *
  * @module
  */
@@ -73,9 +73,9 @@ export async function runRaw(
       if (!client.connected) return;
       // Extra messages stand in for the plug's per-parameter states; the snapshot goes last.
       for (let k = 1; k < perSecond; k++) {
-        client.publish(`plugs/raw${index + 1}/states/p${k}`, "123.4", { qos: 1, retain: true });
+        client.publish(`plugs/raw${index + 1}/states/p${k}`, "123.4", { qos: 0, retain: true });
       }
-      client.publish(`plugs/raw${index + 1}/state`, snapshot, { qos: 1, retain: true });
+      client.publish(`plugs/raw${index + 1}/state`, snapshot, { qos: 0, retain: true });
     }, 1000)
   );
   note(`raw: ${connection.connected} connected (${connection.aborted ?? "all"}); measuring`);

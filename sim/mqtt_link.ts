@@ -23,7 +23,11 @@ export interface LinkHandlers {
 export interface MqttLink {
   /** Connects (and keeps reconnecting) with a last will of `offline` on `willTopic`. */
   open(willTopic: string, handlers: LinkHandlers): void;
-  /** Publishes a message (QoS 1 when retained, 0 otherwise). */
+  /**
+   * Publishes a message at QoS 0, as the firmware does: states are retained and every new
+   * session publishes them all again, so a message lost with a connection costs nothing
+   * that a QoS 1 acknowledgement per message (twice the traffic) would save.
+   */
   publish(topic: string, payload: string, retain: boolean): void;
   /** Subscribes to a topic filter. */
   subscribe(filter: string): void;
@@ -96,7 +100,9 @@ export function mqttJsLink(options: MqttLinkOptions): MqttLink {
         // re-arming the timer at every packet: ~11 % of a busy simulator's time went there.
         reschedulePings: false,
         reconnectPeriod: options.reconnectPeriodMs ?? 1000,
-        connectTimeout: 5000,
+        // In process there is no network to wait for, only a busy broker: giving up after 5 s
+        // and trying again would only add to its queue (thousands of devices booting at once).
+        connectTimeout: openStream === undefined ? 5000 : 60000,
         will: { topic, payload: Buffer.from("offline"), qos: 1, retain: true },
         // mqtt.js logs through `debug` at every step; even switched off, the calls cost
         // about 1 % of a busy simulator. Failures still reach the device as closes.
@@ -123,7 +129,7 @@ export function mqttJsLink(options: MqttLinkOptions): MqttLink {
     },
     publish(topic, payload, retain) {
       if (client !== null && client.connected) {
-        client.publish(topic, payload, { qos: retain ? 1 : 0, retain });
+        client.publish(topic, payload, { qos: 0, retain });
       }
     },
     subscribe(filter) {
