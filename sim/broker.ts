@@ -328,6 +328,23 @@ const buildAuthOptions = async (auth: BrokerAuth): Promise<Partial<AedesOptions>
   };
 };
 
+/**
+ * aedes routes a retained message one microtask late (after storing it) and drops a
+ * message routed after a later one of the same client (its duplicate check): a device's
+ * retained QoS 0 state followed at once by a plain message (an `errors` answer) would be
+ * lost for every subscriber. Routing plain messages the same microtask late keeps the order.
+ */
+const keepPublishOrder = (instance: Aedes): void => {
+  const mq = (instance as unknown as {
+    mq: { emit(packet: { retain?: boolean }, done?: () => void): void };
+  }).mq;
+  const emit = mq.emit.bind(mq);
+  mq.emit = (packet, done) => {
+    if (packet.retain === true) emit(packet, done);
+    else queueMicrotask(() => emit(packet, done));
+  };
+};
+
 const listen = (server: Server, host: string, port: number): Promise<number> =>
   new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -385,6 +402,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
 
   const open = async (wanted: number, allowFallback: boolean): Promise<void> => {
     const instance = await Aedes.createBroker({ ...authOptions, concurrency: 0 });
+    keepPublishOrder(instance);
     const persistence = (instance as unknown as {
       persistence: RetainedPersistence & SessionPersistence;
     }).persistence;

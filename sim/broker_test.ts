@@ -105,6 +105,31 @@ Deno.test("broker: retained messages reach later subscribers", async () => {
   }
 });
 
+Deno.test("broker: a retained QoS 0 message followed at once by a plain one reaches subscribers", async () => {
+  // aedes drops a message routed after a later one of the same client (its duplicate
+  // check): the retained store must not let the plain message overtake the retained one.
+  const broker = await startBroker({ port: 0 });
+  const device = await connect(broker.url);
+  const user = await connect(broker.url);
+  try {
+    const got = inbox(user);
+    await user.subscribeAsync("plugs/p1/#", { qos: 1 });
+    for (let i = 0; i < 20; i++) {
+      device.publish("plugs/p1/states/power", `ON${i}`, { qos: 0, retain: true });
+      device.publish("plugs/p1/errors", `{}${i}`, { qos: 0 });
+    }
+    await until(() => got.length === 40, "40 messages");
+    assert.deepEqual(
+      got.filter((m) => m.topic.endsWith("/power")).map((m) => m.payload),
+      Array.from({ length: 20 }, (_, i) => `ON${i}`),
+    );
+  } finally {
+    await device.endAsync();
+    await user.endAsync();
+    await broker.stop();
+  }
+});
+
 Deno.test("broker: last will is delivered when a socket dies", async () => {
   const broker = await startBroker({ port: 0 });
   const watcher = await connect(broker.url);
