@@ -201,7 +201,10 @@ Deno.test("differential: the plug bundle in the shim publishes what the native p
   try {
     run.start();
     await run.at(4);
-    assert.ok(run.bundle.connected && run.twin.connected, `both connected ${run.bundle.connected} ${run.twin.connected}`);
+    assert.ok(
+      run.bundle.connected && run.twin.connected,
+      `both connected ${run.bundle.connected} ${run.twin.connected}`,
+    );
     await run.command("telemetry", "5");
     await run.at(5);
     await run.command("power", "ON");
@@ -251,7 +254,10 @@ Deno.test("differential: the fan bundle in the shim publishes what the native fa
   try {
     run.start();
     await run.at(4);
-    assert.ok(run.bundle.connected && run.twin.connected, `both connected ${run.bundle.connected} ${run.twin.connected}`);
+    assert.ok(
+      run.bundle.connected && run.twin.connected,
+      `both connected ${run.bundle.connected} ${run.twin.connected}`,
+    );
     await run.command("telemetry", "10");
     await run.at(6);
     run.knob("humidity", "85");
