@@ -5,9 +5,9 @@
  * for each figure our value, the baseline measured in the same run and the ratio, plus the
  * machine. Only ratios compare across machines; absolute figures describe this run.
  *
- * Run: `deno run -A bench/report.ts [--devices 2000] [--seconds 20] [--latency-devices 20]
+ * Run: `deno run -A bench/report.ts [--devices 10000] [--seconds 20] [--latency-devices 20]
  * [--round-trips 500] [--broker mqtt://host:port] [--skip-micro] [--skip-sim] [--out DIR]`
- * (about 5 minutes with the defaults on 2 cores; `--devices 10000` for a bigger scale run).
+ * (about 8 minutes with the defaults on 2 cores).
  *
  * @module
  */
@@ -202,7 +202,7 @@ export function simFigures(scale: ScaleResult | null, latency: LatencyResult | n
   const figures: Figure[] = [];
   if (scale !== null) {
     figures.push({
-      figure: `sim scale: snapshots/s from ${scale.devices} plugs (telemetry 1 s)`,
+      figure: `sim scale: snapshots/s from ${scale.devices} plugs (telemetry 1 s, ${scale.telemetryMode} mode)`,
       unit: "msg/s",
       ours: scale.sim.snapshotsPerSecond,
       baseline: scale.raw.snapshotsPerSecond,
@@ -362,7 +362,7 @@ export function renderResults(report: BenchReport): string {
 
 const USAGE = `Usage: deno task bench [options]
 
-  --devices N          plugs (and raw clients) in the scale run (default 2000)
+  --devices N          plugs (and raw clients) in the scale run (default 10000)
   --seconds S          measuring window of the scale run (default 20)
   --latency-devices N  plugs in the latency run (default 20)
   --round-trips R      round trips of each kind in the latency run (default 500)
@@ -415,7 +415,7 @@ if (import.meta.main) {
       args: Deno.args,
       strict: true,
       options: {
-        devices: { type: "string", default: "2000" },
+        devices: { type: "string", default: "10000" },
         seconds: { type: "string", default: "20" },
         "latency-devices": { type: "string", default: "20" },
         "round-trips": { type: "string", default: "500" },

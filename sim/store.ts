@@ -53,15 +53,27 @@ export interface DeviceStore extends KeyValueStore {
 interface Backlog {
   values: Map<string, string | null>;
   running: Promise<void> | null;
+  /** The pending start of a drain (see `WRITE_BEHIND_DELAY_MS`). */
+  timer: ReturnType<typeof setTimeout> | null;
+  /** Starts the pending drain now. */
+  start: (() => void) | null;
   error: unknown;
 }
+
+/**
+ * How long a write-behind value waits before it goes to disk. Writing costs the event loop
+ * a few async file operations whose completions delay whatever runs then (a command's answer
+ * took 2.6 ms at p99 instead of 0.9); waiting a moment writes a relay switched many times,
+ * or thousands of energy saves, once.
+ */
+const WRITE_BEHIND_DELAY_MS = 1000;
 
 const backlogs = new Map<string, Backlog>();
 
 const backlogOf = (dir: string): Backlog => {
   let backlog = backlogs.get(dir);
   if (backlog === undefined) {
-    backlog = { values: new Map(), running: null, error: null };
+    backlog = { values: new Map(), running: null, timer: null, start: null, error: null };
     backlogs.set(dir, backlog);
   }
   return backlog;
@@ -222,7 +234,18 @@ export function deviceStore(
     // Re-inserted at the end so the loop in `drain` meets it again.
     backlog.values.delete(key);
     backlog.values.set(key, value);
-    backlog.running ??= drain();
+    if (backlog.running !== null || backlog.timer !== null) return;
+    let started: (() => void) | null = null;
+    backlog.running = new Promise<void>((resolve) => {
+      started = () => {
+        if (backlog.timer !== null) clearTimeout(backlog.timer);
+        backlog.timer = null;
+        backlog.start = null;
+        drain().then(resolve);
+      };
+    });
+    backlog.start = started;
+    backlog.timer = setTimeout(started!, WRITE_BEHIND_DELAY_MS);
   };
 
   return {
@@ -261,7 +284,11 @@ export function deviceStore(
       return [...names].sort();
     },
     async flush(): Promise<void> {
-      while (backlog.running !== null) await backlog.running;
+      backlog.start?.();
+      while (backlog.running !== null) {
+        backlog.start?.();
+        await backlog.running;
+      }
       const error = backlog.error;
       backlog.error = null;
       if (error !== null) throw error;
