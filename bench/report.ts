@@ -202,7 +202,8 @@ export function simFigures(scale: ScaleResult | null, latency: LatencyResult | n
   const figures: Figure[] = [];
   if (scale !== null) {
     figures.push({
-      figure: `sim scale: snapshots/s from ${scale.devices} plugs (telemetry 1 s, ${scale.telemetryMode} mode)`,
+      figure:
+        `sim scale: snapshots/s from ${scale.devices} plugs (telemetry 1 s, ${scale.telemetryMode} mode)`,
       unit: "msg/s",
       ours: scale.sim.snapshotsPerSecond,
       baseline: scale.raw.snapshotsPerSecond,
