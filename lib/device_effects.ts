@@ -21,7 +21,10 @@ export type DeviceEffect =
   | { type: "discovery"; options: DiscoveryOptions }
   | { type: "save"; key: "settings" | "energy" | "relay"; value: string };
 
-/** Payloads last published, by topic. */
+/**
+ * Payloads last published, by state parameter (not by topic: on an ESP8266 every long key
+ * costs variables for as long as the device runs).
+ */
 export type PublishedStates = Record<string, string>;
 
 /**
@@ -47,7 +50,7 @@ export function telemetryDue(nowMs: number, lastMs: number, periodMs: number): b
 export interface PublishBatch {
   /** Publish effects, the JSON snapshot last. */
   effects: DeviceEffect[];
-  /** Payloads published so far, by topic. */
+  /** Payloads published so far, by state parameter. */
   published: PublishedStates;
 }
 
@@ -66,7 +69,7 @@ export interface PublishBatch {
  * @param everything Whether it is telemetry time (or a new session).
  * @param measured Parameters that wait for telemetry time.
  * @param snapshotOnly Whether the `snapshot` telemetry mode is on.
- * @returns The publish effects and the new published record (`published` itself when
+ * @returns The publish effects and the new published record, by parameter (`published` itself when
  * nothing was published).
  * @example
  * ```ts
@@ -97,7 +100,7 @@ export function publishBatch(
   let next: PublishedStates | null = null;
   const effects: DeviceEffect[] = [];
   for (const message of messages) {
-    const previous = published === null ? undefined : published[message.topic];
+    const previous = published === null ? undefined : published[message.param];
     const waits = measured.indexOf(message.param) >= 0;
     const payload = waits && snapshotOnly ? "" : message.payload;
     const due = waits && !snapshotOnly ? everything : previous !== payload ||
@@ -105,7 +108,7 @@ export function publishBatch(
     if (due) {
       effects.push({ type: "publish", topic: message.topic, payload: payload, retain: true });
       if (next === null) next = Object.assign({}, published);
-      next[message.topic] = payload;
+      next[message.param] = payload;
     }
   }
   if (effects.length > 0 || everything) {

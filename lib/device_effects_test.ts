@@ -38,7 +38,7 @@ Deno.test("property: the published record is what the broker retains", () => {
       );
       for (const effect of batch.effects) {
         if (effect.type === "publish" && effect.topic !== "plugs/p/state") {
-          retained[effect.topic] = effect.payload;
+          retained[effect.topic.slice("plugs/p/states/".length)] = effect.payload;
         }
       }
       published = batch.published;
@@ -62,7 +62,7 @@ Deno.test("property: full mode sends changes at once and readings at telemetry t
       );
       const sent = batch.effects.flatMap((e) => e.type === "publish" ? [e.topic] : []);
       for (const message of step.messages) {
-        const changed = published === null || published[message.topic] !== message.payload;
+        const changed = published === null || published[message.param] !== message.payload;
         const expected = step.everything ||
           (changed && !MEASURED.includes(message.param));
         assert.equal(sent.includes(message.topic), expected, message.param);
@@ -95,7 +95,7 @@ Deno.test("property: snapshot mode keeps readings out of their topics and sends 
       if (step.everything) assert.equal(sent.at(-1), "plugs/p/state");
       for (const message of step.messages) {
         if (MEASURED.includes(message.param)) continue;
-        const changed = published === null || published[message.topic] !== message.payload;
+        const changed = published === null || published[message.param] !== message.payload;
         assert.equal(sent.includes(message.topic), changed, message.param);
       }
       published = batch.published;

@@ -178,7 +178,7 @@ Deno.test("property: effects agree with the state; rejected commands change noth
             const fresh = encodeStates("fans", state.base, fanStates(state, event.nowMs));
             for (const message of fresh.messages) {
               if (telemetryParams("fans").includes(message.param)) continue;
-              assert.equal(state.published?.[message.topic], message.payload, message.param);
+              assert.equal(state.published?.[message.param], message.payload, message.param);
             }
           }
         }

@@ -285,7 +285,7 @@ Deno.test("property: relay effects match the state, energy never decreases, save
           const fresh = encodeStates("plugs", state.base, plugStates(state, event.nowMs));
           for (const message of fresh.messages) {
             if (telemetryParams("plugs").includes(message.param)) continue;
-            assert.equal(state.published?.[message.topic], message.payload, message.param);
+            assert.equal(state.published?.[message.param], message.payload, message.param);
           }
         }
       }
