@@ -86,6 +86,8 @@ export const LAZY_UNITS: Readonly<Record<string, readonly string[]>> = {
   ],
   mqttIn: ["lib/mqtt_decode.ts", "lib/mqtt_parser.ts"],
   update: ["firmware/web_update.ts", "firmware/boot_installer.ts", "firmware/flash_stage.ts"],
+  // Used only while a reading is taken (the sensor and sampler are made per reading).
+  sensor: ["firmware/adc_burst.ts", "firmware/bme280_i2c.ts", "firmware/bme280.ts"],
   web: [
     "firmware/web_port.ts",
     "lib/web_api.ts",

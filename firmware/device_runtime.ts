@@ -146,9 +146,6 @@ export function startRuntime<S extends { bootMs: number }, X>(
       discovery = null;
     }
   };
-  const schedulePump = (): void => {
-    if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
-  };
   const publishDiscovery = (): void => {
     discoveryTimer = null;
     if (discovery === null) return;
@@ -164,14 +161,14 @@ export function startRuntime<S extends { bootMs: number }, X>(
     }
     discoveryOut = message.value;
     discoveryOf = discovery;
-    schedulePump();
+    if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
     discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
   };
   const carryOut = (effects: DeviceEffect[]): void => {
     for (const effect of effects) {
       if (effect.type === "publish" || effect.type === "subscribe") {
         outbox.push(effect);
-        schedulePump();
+        if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
       } else if (effect.type === "save") ports.store.write(effect.key, effect.value);
       else if (effect.type === "discovery") {
         discovery = effect.options;

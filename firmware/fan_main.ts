@@ -10,6 +10,7 @@
  */
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
+import type { ClimateReading } from "../lib/ports.ts";
 import { bootFan, fanStates, nextFanDeviceDeadlineMs, stepFanDevice } from "../lib/fan_device.ts";
 import type { FanDeviceEvent, FanDeviceState } from "../lib/fan_device.ts";
 import { createBme280 } from "./bme280_i2c.ts";
@@ -64,9 +65,12 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
     const i2c = g.I2C1;
     i2c.setup({ sda: pinByName(g, hardware.sdaPin), scl: pinByName(g, hardware.sclPin) });
     const nowMs = (): number => Math.floor(g.getTime() * 1000);
-    const sensor = createBme280(i2c, hardware.sensorAddress, g.setTimeout, nowMs);
+    const measured = (reading: ClimateReading | null): void =>
+      runtime.dispatch({ type: "reading", nowMs: nowMs(), reading });
+    // The sensor (and its calibration, read again each time: a few ms of I2C) is made per
+    // reading, so it is not resident between readings.
     const readNow = (): void =>
-      sensor.read((reading) => runtime.dispatch({ type: "reading", nowMs: nowMs(), reading }));
+      createBme280(i2c, hardware.sensorAddress, g.setTimeout, nowMs).read(measured);
     runtime.every(hardware.readPeriodMs, readNow);
     readNow();
   },

@@ -18,7 +18,6 @@ import { startRuntime } from "./device_runtime.ts";
 import type { DeviceDriver, Runtime, RuntimeEvent } from "./device_runtime.ts";
 import type { EspruinoGlobals, EspruinoWifi } from "./espruino_types.ts";
 import { createMqttNet } from "./mqtt_net.ts";
-import type { MqttNet } from "./mqtt_net.ts";
 import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
 import type { BoundedStore } from "./storage.ts";
 import { startWifi, WIRED_NETWORK } from "./wifi.ts";
@@ -132,20 +131,9 @@ export function startFirmware<S extends { bootMs: number }, X>(
   } catch (_error) {
     // Espruino's Linux build has no Wifi module: the network counts as up.
   }
-  let net: MqttNet | null = null;
   const driver = kind.driver(config);
-  const runtime = startRuntime(driver, {
-    publish: (topic, payload, retain) => net !== null && net.publish(topic, payload, retain),
-    subscribe: (filter) => {
-      if (net !== null) net.subscribe(filter);
-    },
-    store: store,
-    nowMs: nowMs,
-    setTimeout: g.setTimeout,
-    clearTimeout: g.clearTimeout,
-    setInterval: g.setInterval,
-    log: log,
-  }, bootLogged(kind.boot(config, store, nowMs(), WIRED_NETWORK), log));
+  // Set below, before anything can reach the MQTT handlers (they run in later tasks).
+  let runtime = null as unknown as Runtime<S, X>;
   // Events from the MQTT session are dispatched in a task of their own, in order: the
   // session's code is then no longer in memory while the device steps.
   const inbox: RuntimeEvent[] = [];
@@ -162,8 +150,9 @@ export function startFirmware<S extends { bootMs: number }, X>(
   };
   const made = createMqttNet(sessionConfig(config), config.mqtt.host, config.mqtt.port, {
     net: g.require("net"),
-    toBytes: (text) => g.E.toUint8Array(text),
-    toText: (bytes) => g.E.toString(bytes),
+    // Espruino's E functions need no `this`: no wrapper closures stay resident.
+    toBytes: g.E.toUint8Array,
+    toText: g.E.toString,
     nowMs: nowMs,
     setTimeout: g.setTimeout,
     clearTimeout: g.clearTimeout,
@@ -181,13 +170,28 @@ export function startFirmware<S extends { bootMs: number }, X>(
     },
     log: log,
   });
-  if (!made.ok) {
-    log("mqtt: " + made.error);
+  // The net's own functions, not closures around them: fewer functions stay resident.
+  const mqtt = made.ok ? made.value : null;
+  runtime = startRuntime(driver, {
+    publish: mqtt === null ? () => false : mqtt.publish,
+    subscribe: mqtt === null ? () => {} : mqtt.subscribe,
+    store: store,
+    nowMs: nowMs,
+    setTimeout: g.setTimeout,
+    clearTimeout: g.clearTimeout,
+    setInterval: g.setInterval,
+    log: log,
+  }, bootLogged(kind.boot(config, store, nowMs(), WIRED_NETWORK), log));
+  if (mqtt === null) {
+    log("mqtt: " + (made.ok ? "" : made.error));
     return;
   }
-  net = made.value;
-  const mqtt = made.value;
-  let started = false;
+  // Only the web (kind, id, password), the hardware and Wi-Fi's start read the
+  // configuration from here on: let the rest go.
+  const slim = config as Partial<DeviceConfig>;
+  delete slim.mqtt;
+  delete slim.name;
+  delete slim.prefix;
   // The web server and what it keeps; its handling code loads per request.
   let web: ChipWeb | null = null;
   if (config.web.port > 0) {
@@ -221,17 +225,13 @@ export function startFirmware<S extends { bootMs: number }, X>(
       adoptConfiguredPassword(served);
     }, 0);
   }
-  const setWifi = (state: string): void => {
-    if (web !== null) web.wifiStatus.state = state;
-  };
-  // The session starts (or retries) in a task of its own, without the device's code.
-  const connectMqtt = (): void => {
-    if (!started) mqtt.start();
-    else mqtt.retryNow();
-    started = true;
-  };
   // Wi-Fi and MQTT start in a task of their own: the boot's code is out of memory then.
-  g.setTimeout(() =>
+  // What only Wi-Fi needs is made in that task, so a board whose network does not come
+  // and go (no Wi-Fi module) keeps none of it.
+  g.setTimeout(() => {
+    const setWifi = (state: string): void => {
+      if (web !== null) web.wifiStatus.state = state;
+    };
     startWifi(wifi, { setTimeout: g.setTimeout, clearTimeout: g.clearTimeout }, {
       ssid: config.wifi.ssid,
       password: config.wifi.password,
@@ -244,7 +244,8 @@ export function startFirmware<S extends { bootMs: number }, X>(
       up: (network) => {
         setWifi("up");
         runtime.dispatch({ type: "network", nowMs: nowMs(), network: network });
-        g.setTimeout(connectMqtt, 0);
+        // The session starts (or retries) in a task of its own, without the device's code.
+        g.setTimeout(mqtt.start, 0);
       },
       down: () => {
         setWifi("down");
@@ -255,7 +256,10 @@ export function startFirmware<S extends { bootMs: number }, X>(
         log("wifi: access point " + name + " open for provisioning");
       },
       log: log,
-    }), 0);
+    });
+    // Read once (the web's setup reads and writes the saved file, not this object).
+    delete (config as Partial<DeviceConfig>).wifi;
+  }, 0);
   const view = kind.view;
   if (web === null) kind.hardware(runtime, config);
   else {

@@ -57,16 +57,15 @@ export interface MqttNetHandlers {
 
 /** The broker connection. */
 export interface MqttNet {
-  /** Starts connecting (and keeps reconnecting). */
+  /**
+   * Starts connecting (and keeps reconnecting); while waiting to reconnect, connects again
+   * now, skipping the backoff (e.g. when Wi-Fi came back); otherwise does nothing.
+   */
   start(): void;
-  /** Connects again now, skipping the backoff (e.g. when Wi-Fi came back). */
-  retryNow(): void;
   /** Publishes at QoS 0; `false` when not connected (the message is dropped). */
   publish(topic: string, payload: string, retain: boolean): boolean;
   /** Subscribes at QoS 0 (kept and sent again after each reconnection). */
   subscribe(filter: string): void;
-  /** Whether the session is up. */
-  isConnected(): boolean;
   /** The session state (for tests and diagnostics). */
   session(): MqttSession;
 }
@@ -226,10 +225,10 @@ export function createMqttNet(
   };
 
   return ok({
-    start: () => step({ type: "connect", nowMs: platform.nowMs() }),
-    retryNow: () => {
-      if (session.phase !== "waiting") return;
-      step({ type: "disconnect", nowMs: platform.nowMs() });
+    // One function for starting and retrying: each resident function costs memory.
+    start: () => {
+      if (session.phase === "waiting") step({ type: "disconnect", nowMs: platform.nowMs() });
+      else if (session.phase !== "idle") return;
       step({ type: "connect", nowMs: platform.nowMs() });
     },
     publish: (topic, payload, retain) => {
@@ -253,7 +252,6 @@ export function createMqttNet(
         nowMs: platform.nowMs(),
       });
     },
-    isConnected: () => session.phase === "connected",
     session: () => session,
   });
 }

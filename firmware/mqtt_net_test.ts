@@ -135,7 +135,7 @@ Deno.test("a real Mosquitto conversation: connect with a will, subscribe, comman
   assert.equal(world.sentHex()[0]?.slice(0, 24), "1033" + "00044d515454" + "04" + "2e" + "003c");
   world.listeners.data?.(toBinary(fromHex(BROKER_CHUNKS[0] as string)));
   assert.deepEqual(world.events, ["connected"]);
-  assert.equal(net.isConnected(), true);
+  assert.equal(net.session().phase, "connected");
 
   net.subscribe("plugs/p1/commands/+");
   net.subscribe("plugs/p1/commands/+"); // already asked for: not sent twice
@@ -163,7 +163,7 @@ Deno.test("a real Mosquitto conversation: connect with a will, subscribe, comman
   world.listeners.data?.(toBinary(fromHex(BROKER_CHUNKS[4] as string)));
   assert.equal(world.events.at(-1), 'message plugs/p1/commands/power "" false');
   world.advance(100 + 60000 + 20000);
-  assert.equal(net.isConnected(), true);
+  assert.equal(net.session().phase, "connected");
   assert.deepEqual(world.log, []);
 });
 
@@ -201,8 +201,22 @@ Deno.test("a refused connection (thrown at once, as on Espruino's Linux build) i
   world.refuse = false;
   world.advance(2000);
   assert.equal(world.connects.length, 1);
-  made.value.retryNow(); // not waiting: nothing happens
+  made.value.start(); // neither idle nor waiting: nothing happens
   assert.equal(world.connects.length, 1);
+});
+
+Deno.test("start while waiting to reconnect connects again at once, skipping the backoff", () => {
+  const world = new FakeWorld();
+  world.refuse = true;
+  const made = createMqttNet(CONFIG, "127.0.0.1", 1, world.platform, world.handlers);
+  assert.ok(made.ok);
+  made.value.start();
+  world.advance(0);
+  assert.equal(made.value.session().phase, "waiting");
+  world.refuse = false;
+  made.value.start();
+  assert.equal(world.connects.length, 1);
+  assert.notEqual(made.value.session().phase, "waiting");
 });
 
 Deno.test("the socket closing mid-session reports the loss and reconnects", () => {

@@ -11,6 +11,7 @@
  */
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
+import type { SampleBurst } from "../lib/ports.ts";
 import { bootPlug, nextPlugDeadlineMs, plugStates, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { createBurstSampler } from "./adc_burst.ts";
@@ -62,23 +63,28 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
   },
   hardware: (runtime: Runtime<PlugDeviceState, PlugDeviceEvent>, config) => {
     const hardware = hardwareOf(config);
-    const adc = pinByName(g, hardware.adcPin);
-    // A board without this analog pin (Espruino's Linux build) reads a flat line: 0 W.
-    const read = adc === undefined ? () => 0.5 : () => g.analogRead(adc);
-    const sampler = createBurstSampler(read, g.getTime, (run) => g.setTimeout(run, 0), {
-      samples: hardware.burstSamples,
-      sliceSamples: hardware.sliceSamples,
-    });
     const mainsHz = hardware.mainsHz;
+    // One burst at a time: a slow burst makes the next period skip its reading.
+    let sampling = false;
+    const measured = (burst: SampleBurst): void => {
+      sampling = false;
+      runtime.dispatch({ type: "burst", nowMs: Math.floor(g.getTime() * 1000), burst, mainsHz });
+    };
     runtime.every(hardware.measurePeriodMs, () => {
       if (!runtime.state().relay.on) {
-        const burst = { sampleRateHz: mainsHz * 20, current: OPEN_RELAY_BURST };
-        runtime.dispatch({ type: "burst", nowMs: Math.floor(g.getTime() * 1000), burst, mainsHz });
+        measured({ sampleRateHz: mainsHz * 20, current: OPEN_RELAY_BURST });
         return;
       }
-      sampler.start((burst) => {
-        runtime.dispatch({ type: "burst", nowMs: Math.floor(g.getTime() * 1000), burst, mainsHz });
-      });
+      if (sampling) return;
+      sampling = true;
+      // Made per burst, so its buffer and closures are not resident between readings.
+      const adc = pinByName(g, hardware.adcPin);
+      // A board without this analog pin (Espruino's Linux build) reads a flat line: 0 W.
+      const read = adc === undefined ? () => 0.5 : () => g.analogRead(adc);
+      createBurstSampler(read, g.getTime, (run) => g.setTimeout(run, 0), {
+        samples: hardware.burstSamples,
+        sliceSamples: hardware.sliceSamples,
+      }).start(measured);
     });
   },
   view: {

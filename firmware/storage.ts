@@ -79,37 +79,38 @@ export function createStore(
   const lastWriteMs: Record<string, number> = {};
   let count = 0;
   let problem: string | null = null;
-  const stored = (key: string): string | null => {
-    const text = storage.read(limits.prefix + key);
-    return typeof text === "string" ? text : null;
-  };
-  const commit = (key: string, value: string, now: number): void => {
-    delete held[key];
-    lastWriteMs[key] = now;
-    if (stored(key) === value) return;
-    count++;
-    if (!storage.write(limits.prefix + key, value)) problem = "storage: writing " + key + " failed";
+  // Every write goes through `flush` (which writes what is due, this key included): one
+  // function fewer stays resident than with a separate commit helper.
+  const flush = (): void => {
+    const now = nowMs();
+    for (const key of Object.keys(held)) {
+      const last = lastWriteMs[key];
+      if (last !== undefined && now - last < limits.minIntervalMs) continue;
+      const value = held[key] as string;
+      delete held[key];
+      lastWriteMs[key] = now;
+      if (storage.read(limits.prefix + key) === value) continue;
+      count++;
+      if (!storage.write(limits.prefix + key, value)) {
+        problem = "storage: writing " + key + " failed";
+      }
+    }
   };
   return {
-    read: (key) => (key in held ? held[key] as string : stored(key)),
+    read: (key) => {
+      if (key in held) return held[key] as string;
+      const text = storage.read(limits.prefix + key);
+      return typeof text === "string" ? text : null;
+    },
     write: (key, value) => {
       if (typeof value !== "string" || value.length > limits.maxValueLength) {
         problem = "storage: " + key + " refused (over " + limits.maxValueLength + " characters)";
         return;
       }
-      const now = nowMs();
-      const last = lastWriteMs[key];
-      if (last === undefined || now - last >= limits.minIntervalMs) commit(key, value, now);
-      else held[key] = value;
+      held[key] = value;
+      flush();
     },
-    flush: () => {
-      const now = nowMs();
-      for (const key of Object.keys(held)) {
-        if (now - (lastWriteMs[key] as number) >= limits.minIntervalMs) {
-          commit(key, held[key] as string, now);
-        }
-      }
-    },
+    flush: flush,
     nextFlushMs: () => {
       let next: number | null = null;
       for (const key of Object.keys(held)) {
