@@ -41,6 +41,7 @@ export const LAZY_FIRMWARE_MODULES: readonly string[] = [
   "firmware/boot_installer.ts",
   "firmware/flash_stage.ts",
   "firmware/config.ts",
+  "firmware/firmware_boot.ts",
 ];
 
 /**

@@ -113,7 +113,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
 ): Runtime<S, X> {
   if (booted === null) throw new Error("startRuntime: no boot step");
   let state = booted.state;
-  const bootEffects = booted.effects;
+  let bootEffects: DeviceEffect[] | null = booted.effects;
   // Closures keep this whole scope: let the first state go.
   booted = null;
   let timer: unknown = null;
@@ -164,7 +164,27 @@ export function startRuntime<S extends { bootMs: number }, X>(
     if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
     discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
   };
-  const carryOut = (effects: DeviceEffect[]): void => {
+  const schedule = (): void => {
+    if (timer !== null) ports.clearTimeout(timer);
+    let deadline = driver.deadlineMs(state);
+    const flush = ports.store.nextFlushMs();
+    if (flush !== null && flush < deadline) deadline = flush;
+    timer = ports.setTimeout(() => {
+      timer = null;
+      ports.store.flush();
+      dispatch({ type: "tick", nowMs: ports.nowMs() });
+    }, Math.max(0, deadline - ports.nowMs()));
+  };
+  // `null` carries out the boot's effects: one function fewer than a separate helper.
+  const dispatch = (event: RuntimeEvent | X | null): void => {
+    let effects = bootEffects as DeviceEffect[];
+    // Let the boot's effects go once carried out.
+    bootEffects = null;
+    if (event !== null) {
+      const step = driver.step(state, event);
+      state = step.state;
+      effects = step.effects;
+    }
     for (const effect of effects) {
       if (effect.type === "publish" || effect.type === "subscribe") {
         outbox.push(effect);
@@ -178,26 +198,9 @@ export function startRuntime<S extends { bootMs: number }, X>(
         }
       } else driver.output(effect);
     }
-  };
-  const schedule = (): void => {
-    if (timer !== null) ports.clearTimeout(timer);
-    let deadline = driver.deadlineMs(state);
-    const flush = ports.store.nextFlushMs();
-    if (flush !== null && flush < deadline) deadline = flush;
-    timer = ports.setTimeout(() => {
-      timer = null;
-      ports.store.flush();
-      dispatch({ type: "tick", nowMs: ports.nowMs() });
-    }, Math.max(0, deadline - ports.nowMs()));
-  };
-  const dispatch = (event: RuntimeEvent | X): void => {
-    const step = driver.step(state, event);
-    state = step.state;
-    carryOut(step.effects);
     schedule();
   };
-  carryOut(bootEffects);
-  schedule();
+  dispatch(null);
   return {
     dispatch: dispatch,
     state: () => state,

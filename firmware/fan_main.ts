@@ -60,17 +60,19 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
       },
     };
   },
-  hardware: (runtime: Runtime<FanDeviceState, FanDeviceEvent>, config) => {
+  hardware: (runtime: Runtime<FanDeviceState, FanDeviceEvent>, config, nowMs) => {
     const hardware = hardwareOf(config);
     const i2c = g.I2C1;
     i2c.setup({ sda: pinByName(g, hardware.sdaPin), scl: pinByName(g, hardware.sclPin) });
-    const nowMs = (): number => Math.floor(g.getTime() * 1000);
-    const measured = (reading: ClimateReading | null): void =>
-      runtime.dispatch({ type: "reading", nowMs: nowMs(), reading });
-    // The sensor (and its calibration, read again each time: a few ms of I2C) is made per
-    // reading, so it is not resident between readings.
-    const readNow = (): void =>
-      createBme280(i2c, hardware.sensorAddress, g.setTimeout, nowMs).read(measured);
+    // One function starts a reading (called with nothing, by the period) and takes its
+    // result (`null` or a reading): each resident function costs memory. The sensor (and
+    // its calibration, read again each time: a few ms of I2C) is made per reading, so it
+    // is not resident between readings.
+    const readNow = (reading?: ClimateReading | null): void => {
+      if (reading === undefined) {
+        createBme280(i2c, hardware.sensorAddress, g.setTimeout, nowMs).read(readNow);
+      } else runtime.dispatch({ type: "reading", nowMs: nowMs(), reading: reading });
+    };
     runtime.every(hardware.readPeriodMs, readNow);
     readNow();
   },

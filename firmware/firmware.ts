@@ -8,16 +8,16 @@
  */
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
-import type { MqttSessionConfig } from "../lib/mqtt_session.ts";
 import type { NetworkInfo } from "../lib/ports.ts";
-import { availabilityTopic, baseTopic } from "../lib/topics.ts";
-import { encodeUtf8 } from "../lib/utf8.ts";
 import { CONFIG_FILE, parseDeviceConfig } from "./config.ts";
 import type { DeviceConfig } from "./config.ts";
 import { startRuntime } from "./device_runtime.ts";
 import type { DeviceDriver, Runtime, RuntimeEvent } from "./device_runtime.ts";
 import type { EspruinoGlobals, EspruinoWifi } from "./espruino_types.ts";
+import { bootLogged, sessionConfig } from "./firmware_boot.ts";
 import { createMqttNet } from "./mqtt_net.ts";
+import type { MqttNet, MqttNetEvent } from "./mqtt_net.ts";
+import type { Result } from "../lib/result.ts";
 import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
 import type { BoundedStore } from "./storage.ts";
 import { startWifi, WIRED_NETWORK } from "./wifi.ts";
@@ -47,57 +47,11 @@ export interface FirmwareKind<S extends { bootMs: number }, X> {
   ): { state: S; effects: DeviceEffect[]; problems: string[] };
   /** The device's step functions and output driver. */
   driver(config: DeviceConfig): DeviceDriver<S, X>;
-  /** Starts the hardware's own work (sampling, sensor reading). */
-  hardware(runtime: Runtime<S, X>, config: DeviceConfig): void;
+  /** Starts the hardware's own work (sampling, sensor reading); `nowMs` is the clock. */
+  hardware(runtime: Runtime<S, X>, config: DeviceConfig, nowMs: () => number): void;
   /** What the device page shows. */
   view: WebView;
 }
-
-/**
- * The MQTT session configuration of a device.
- *
- * @param config The device configuration.
- * @returns Client id `<kind>-<id>`, credentials, and `offline` (retained) as the last will.
- * @example
- * ```ts
- * import { sessionConfig } from "./firmware.ts";
- * import { parseDeviceConfig } from "./config.ts";
- * import assert from "node:assert/strict";
- * const parsed = parseDeviceConfig({ kind: "fan", id: "bath", mqtt: { host: "h", username: "u" } });
- * assert.ok(parsed.ok);
- * const session = sessionConfig(parsed.value);
- * assert.equal(session.clientId, "fan-bath");
- * assert.equal(session.will?.topic, "fans/bath/availability");
- * assert.equal(session.password, undefined);
- * ```
- */
-export function sessionConfig(config: DeviceConfig): MqttSessionConfig {
-  const base = baseTopic(config.prefix, config.kind === "plug" ? "plugs" : "fans", config.id);
-  const session: MqttSessionConfig = {
-    clientId: config.kind + "-" + config.id,
-    will: { topic: availabilityTopic(base), payload: encodeUtf8("offline"), qos: 1, retain: true },
-    keepaliveMs: config.mqtt.keepaliveS * 1000,
-    pingTimeoutMs: 15000,
-    connectTimeoutMs: 20000,
-    reconnectMinMs: 2000,
-    reconnectMaxMs: 60000,
-    resendAfterMs: 20000,
-    maxInflight: 2,
-    maxPacketBytes: 1024,
-  };
-  if (config.mqtt.username !== "") session.username = config.mqtt.username;
-  if (config.mqtt.password !== "") session.password = encodeUtf8(config.mqtt.password);
-  return session;
-}
-
-// A separate function, so no closure of startFirmware keeps the first state alive.
-const bootLogged = <S>(
-  booted: { state: S; effects: DeviceEffect[]; problems: string[] },
-  log: (text: string) => void,
-): { state: S; effects: DeviceEffect[] } => {
-  for (const problem of booted.problems) log("storage: " + problem);
-  return { state: booted.state, effects: booted.effects };
-};
 
 /**
  * Starts a device on Espruino.
@@ -117,12 +71,14 @@ export function startFirmware<S extends { bootMs: number }, X>(
 ): void {
   const log = (text: string): void => g.print("[housegrid] " + text);
   const storage = g.require("Storage");
-  const parsed = parseDeviceConfig(storage.readJSON(CONFIG_FILE, true));
+  let parsed: Result<DeviceConfig> | null = parseDeviceConfig(storage.readJSON(CONFIG_FILE, true));
   if (!parsed.ok || parsed.value.kind !== kind.kind) {
     log(CONFIG_FILE + ": " + (parsed.ok ? "kind is not " + kind.kind : parsed.error));
     return;
   }
   const config = parsed.value;
+  // The closures below keep this scope: let the wrapper go.
+  parsed = null;
   const nowMs = (): number => Math.floor(g.getTime() * 1000);
   const store = createStore(storage, nowMs, DEFAULT_STORE_LIMITS);
   let wifi: EspruinoWifi | null = null;
@@ -138,40 +94,43 @@ export function startFirmware<S extends { bootMs: number }, X>(
   // session's code is then no longer in memory while the device steps.
   const inbox: RuntimeEvent[] = [];
   let draining = false;
-  const drain = (): void => {
-    draining = false;
-    while (inbox.length > 0) runtime.dispatch(inbox.shift() as RuntimeEvent);
-  };
-  const later = (event: RuntimeEvent): void => {
+  // One function for the session's events and for the task that dispatches them (called
+  // with no event): each resident function costs memory.
+  const mqttEvent = (event?: MqttNetEvent): void => {
+    if (event === undefined) {
+      draining = false;
+      while (inbox.length > 0) runtime.dispatch(inbox.shift() as RuntimeEvent);
+      return;
+    }
+    if (event.type === "connected") log("mqtt connected");
+    else if (event.type === "disconnected") log("mqtt down: " + event.reason);
     inbox.push(event);
     if (draining) return;
     draining = true;
-    g.setTimeout(drain, 0);
+    g.setTimeout(mqttEvent, 0);
   };
-  const made = createMqttNet(sessionConfig(config), config.mqtt.host, config.mqtt.port, {
-    net: g.require("net"),
-    // Espruino's E functions need no `this`: no wrapper closures stay resident.
-    toBytes: g.E.toUint8Array,
-    toText: g.E.toString,
-    nowMs: nowMs,
-    setTimeout: g.setTimeout,
-    clearTimeout: g.clearTimeout,
-  }, {
-    connected: () => {
-      log("mqtt connected");
-      later({ type: "connected", nowMs: nowMs() });
+  let made: Result<MqttNet> | null = createMqttNet(
+    sessionConfig(config),
+    config.mqtt.host,
+    config.mqtt.port,
+    {
+      net: g.require("net"),
+      // Espruino's E functions need no `this`: no wrapper closures stay resident.
+      toBytes: g.E.toUint8Array,
+      toText: g.E.toString,
+      nowMs: nowMs,
+      setTimeout: g.setTimeout,
+      clearTimeout: g.clearTimeout,
     },
-    disconnected: (reason) => {
-      log("mqtt down: " + reason);
-      later({ type: "disconnected", nowMs: nowMs() });
+    {
+      event: mqttEvent,
+      log: log,
     },
-    message: (topic, payload, retained) => {
-      later({ type: "message", nowMs: nowMs(), topic, payload, retained });
-    },
-    log: log,
-  });
+  );
   // The net's own functions, not closures around them: fewer functions stay resident.
   const mqtt = made.ok ? made.value : null;
+  if (!made.ok) log("mqtt: " + made.error);
+  made = null;
   runtime = startRuntime(driver, {
     publish: mqtt === null ? () => false : mqtt.publish,
     subscribe: mqtt === null ? () => {} : mqtt.subscribe,
@@ -182,10 +141,7 @@ export function startFirmware<S extends { bootMs: number }, X>(
     setInterval: g.setInterval,
     log: log,
   }, bootLogged(kind.boot(config, store, nowMs(), WIRED_NETWORK), log));
-  if (mqtt === null) {
-    log("mqtt: " + (made.ok ? "" : made.error));
-    return;
-  }
+  if (mqtt === null) return;
   // Only the web (kind, id, password), the hardware and Wi-Fi's start read the
   // configuration from here on: let the rest go.
   const slim = config as Partial<DeviceConfig>;
@@ -261,11 +217,11 @@ export function startFirmware<S extends { bootMs: number }, X>(
     delete (config as Partial<DeviceConfig>).wifi;
   }, 0);
   const view = kind.view;
-  if (web === null) kind.hardware(runtime, config);
-  else {
+  let hardwareRuntime = runtime;
+  if (web !== null) {
     // Every reading also goes to the page's graph.
     const history = web.history;
-    kind.hardware({
+    hardwareRuntime = {
       state: runtime.state,
       every: runtime.every,
       dispatch: (event) => {
@@ -273,8 +229,12 @@ export function startFirmware<S extends { bootMs: number }, X>(
         const now = nowMs();
         recordReading(history, view.sample(runtime.state(), now), now);
       },
-    }, config);
+    };
   }
+  kind.hardware(hardwareRuntime, config, nowMs);
+  // `every` is for the hardware's start only: let its function go.
+  delete (runtime as Partial<Runtime<S, X>>).every;
+  delete (hardwareRuntime as Partial<Runtime<S, X>>).every;
   // The closures above keep this scope: let the boot and hardware functions go.
   kind = null as unknown as FirmwareKind<S, X>;
   g.setTimeout(() => {

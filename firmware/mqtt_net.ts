@@ -43,14 +43,16 @@ export interface MqttNetPlatform {
   clearTimeout(id: unknown): void;
 }
 
+/** What the session tells its owner: up (after every CONNACK), down, or a message. */
+export type MqttNetEvent =
+  | { type: "connected"; nowMs: number }
+  | { type: "disconnected"; nowMs: number; reason: string }
+  | { type: "message"; nowMs: number; topic: string; payload: Uint8Array; retained: boolean };
+
 /** What the driver tells its owner. */
 export interface MqttNetHandlers {
-  /** The session is up (after every CONNACK). */
-  connected(): void;
-  /** The session went down. */
-  disconnected(reason: string): void;
-  /** A message arrived. */
-  message(topic: string, payload: Uint8Array, retained: boolean): void;
+  /** The session's events; one function, since each resident function costs memory. */
+  event(event: MqttNetEvent): void;
   /** Something worth a console line. */
   log(text: string): void;
 }
@@ -135,7 +137,7 @@ export function nextSessionDeadlineMs(session: MqttSession): number | null {
  *   toBytes: (text: string) => new Uint8Array(0), toText: () => "", nowMs: () => 0,
  *   setTimeout: () => 0, clearTimeout: () => {},
  * };
- * const handlers = { connected() {}, disconnected() {}, message() {}, log() {} };
+ * const handlers = { event() {}, log() {} };
  * const made = createMqttNet(config, "127.0.0.1", 1883, platform, handlers);
  * assert.deepEqual(made, { ok: false, error: "keepaliveMs must be a whole number of seconds" });
  * ```
@@ -157,46 +159,54 @@ export function createMqttNet(
   const queue: MqttSessionEvent[] = [];
   let running = false;
 
-  const closeSocket = (): void => {
-    const open = socket;
-    socket = null;
-    if (open !== null) open.end();
-  };
-  const openSocket = (): void => {
-    closeSocket();
-    try {
-      const opened = platform.net.connect({ host: host, port: port }, () => {
-        if (socket === opened) step({ type: "opened", nowMs: platform.nowMs() });
-      });
-      socket = opened;
-      opened.on("data", (data: string) => {
-        if (socket === opened) {
-          step({ type: "bytes", bytes: platform.toBytes(data), nowMs: platform.nowMs() });
-        }
-      });
-      opened.on("close", () => {
-        if (socket !== opened) return;
-        socket = null;
-        step({ type: "closed", nowMs: platform.nowMs() });
-      });
-      opened.on("error", (error) => handlers.log("mqtt socket: " + String(error)));
-    } catch (error) {
-      // Espruino's Linux build throws at once for a refused connection or unknown host.
-      handlers.log("mqtt connect: " + String(error));
-      platform.setTimeout(() => step({ type: "closed", nowMs: platform.nowMs() }), 0);
-    }
-  };
   const carryOut = (effect: MqttSessionEffect): void => {
     if (effect.type === "send") {
       if (socket !== null) socket.write(platform.toText(effect.bytes));
-    } else if (effect.type === "open") openSocket();
-    else if (effect.type === "close") closeSocket();
-    else if (effect.type === "message") {
-      handlers.message(effect.topic, effect.payload, effect.retain);
-    } else if (effect.type === "connected") handlers.connected();
-    else if (effect.type === "disconnected") handlers.disconnected(effect.reason);
-    else handlers.log("mqtt: " + effect.error);
+    } else if (effect.type === "open" || effect.type === "close") {
+      // Inline, not helper functions: each resident function costs memory. The socket's
+      // listeners keep this scope, so `closing` must not keep the old socket.
+      let closing = socket;
+      socket = null;
+      if (closing !== null) closing.end();
+      closing = null;
+      if (effect.type === "close") return;
+      try {
+        const opened = platform.net.connect({ host: host, port: port }, () => {
+          if (socket === opened) step({ type: "opened", nowMs: platform.nowMs() });
+        });
+        socket = opened;
+        opened.on("data", (data: string) => {
+          if (socket === opened) {
+            step({ type: "bytes", bytes: platform.toBytes(data), nowMs: platform.nowMs() });
+          }
+        });
+        opened.on("close", () => {
+          if (socket !== opened) return;
+          socket = null;
+          step({ type: "closed", nowMs: platform.nowMs() });
+        });
+        opened.on("error", (error) => handlers.log("mqtt socket: " + String(error)));
+      } catch (error) {
+        // Espruino's Linux build throws at once for a refused connection or unknown host.
+        handlers.log("mqtt connect: " + String(error));
+        platform.setTimeout(() => step({ type: "closed", nowMs: platform.nowMs() }), 0);
+      }
+    } else if (effect.type === "message") {
+      handlers.event({
+        type: "message",
+        nowMs: platform.nowMs(),
+        topic: effect.topic,
+        payload: effect.payload,
+        retained: effect.retain,
+      });
+    } else if (effect.type === "connected") {
+      handlers.event({ type: "connected", nowMs: platform.nowMs() });
+    } else if (effect.type === "disconnected") {
+      handlers.event({ type: "disconnected", nowMs: platform.nowMs(), reason: effect.reason });
+    } else handlers.log("mqtt: " + effect.error);
   };
+  // A function of its own: its timer's closure then keeps only this small scope, not
+  // the last event and step result.
   const schedule = (): void => {
     if (timer !== null) platform.clearTimeout(timer);
     timer = null;

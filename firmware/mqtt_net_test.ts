@@ -89,10 +89,15 @@ class FakeWorld {
   };
 
   handlers: MqttNetHandlers = {
-    connected: () => this.events.push("connected"),
-    disconnected: (reason) => this.events.push("disconnected: " + reason),
-    message: (topic, payload, retained) =>
-      this.events.push(`message ${topic} ${JSON.stringify(text(payload))} ${retained}`),
+    event: (event) => {
+      this.events.push(
+        event.type === "message"
+          ? `message ${event.topic} ${JSON.stringify(text(event.payload))} ${event.retained}`
+          : event.type === "disconnected"
+          ? "disconnected: " + event.reason
+          : event.type,
+      );
+    },
     log: (line) => this.log.push(line),
   };
 

@@ -61,18 +61,21 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
       },
     };
   },
-  hardware: (runtime: Runtime<PlugDeviceState, PlugDeviceEvent>, config) => {
+  hardware: (runtime: Runtime<PlugDeviceState, PlugDeviceEvent>, config, nowMs) => {
     const hardware = hardwareOf(config);
     const mainsHz = hardware.mainsHz;
     // One burst at a time: a slow burst makes the next period skip its reading.
     let sampling = false;
-    const measured = (burst: SampleBurst): void => {
-      sampling = false;
-      runtime.dispatch({ type: "burst", nowMs: Math.floor(g.getTime() * 1000), burst, mainsHz });
-    };
-    runtime.every(hardware.measurePeriodMs, () => {
+    // One function for the period's tick (called with nothing) and for the burst it
+    // measured: each resident function costs memory.
+    const measure = (burst?: SampleBurst): void => {
+      if (burst !== undefined) {
+        sampling = false;
+        runtime.dispatch({ type: "burst", nowMs: nowMs(), burst, mainsHz });
+        return;
+      }
       if (!runtime.state().relay.on) {
-        measured({ sampleRateHz: mainsHz * 20, current: OPEN_RELAY_BURST });
+        measure({ sampleRateHz: mainsHz * 20, current: OPEN_RELAY_BURST });
         return;
       }
       if (sampling) return;
@@ -84,8 +87,9 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
       createBurstSampler(read, g.getTime, (run) => g.setTimeout(run, 0), {
         samples: hardware.burstSamples,
         sliceSamples: hardware.sliceSamples,
-      }).start(measured);
-    });
+      }).start(measure);
+    };
+    runtime.every(hardware.measurePeriodMs, measure);
   },
   view: {
     pageStates: (state, nowMs) =>
