@@ -164,22 +164,17 @@ export function startRuntime<S extends { bootMs: number }, X>(
     if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
     discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
   };
-  const schedule = (): void => {
-    if (timer !== null) ports.clearTimeout(timer);
-    let deadline = driver.deadlineMs(state);
-    const flush = ports.store.nextFlushMs();
-    if (flush !== null && flush < deadline) deadline = flush;
-    timer = ports.setTimeout(() => {
-      timer = null;
-      ports.store.flush();
-      dispatch({ type: "tick", nowMs: ports.nowMs() });
-    }, Math.max(0, deadline - ports.nowMs()));
-  };
-  // `null` carries out the boot's effects: one function fewer than a separate helper.
-  const dispatch = (event: RuntimeEvent | X | null): void => {
+  // `null` carries out the boot's effects, nothing (the device timer) flushes the store and
+  // ticks; each step sets the device timer again: one function instead of four.
+  const dispatch = (event?: RuntimeEvent | X | null): void => {
     let effects = bootEffects as DeviceEffect[];
     // Let the boot's effects go once carried out.
     bootEffects = null;
+    if (event === undefined) {
+      timer = null;
+      ports.store.flush();
+      event = { type: "tick", nowMs: ports.nowMs() };
+    }
     if (event !== null) {
       const step = driver.step(state, event);
       state = step.state;
@@ -198,7 +193,13 @@ export function startRuntime<S extends { bootMs: number }, X>(
         }
       } else driver.output(effect);
     }
-    schedule();
+    if (timer !== null) ports.clearTimeout(timer);
+    let deadline = driver.deadlineMs(state);
+    const flush = ports.store.nextFlushMs();
+    if (flush !== null && flush < deadline) deadline = flush;
+    // `dispatch` itself is the timer's function: no closure (which would also keep this
+    // scope), no function of its own.
+    timer = ports.setTimeout(dispatch, Math.max(0, deadline - ports.nowMs()));
   };
   dispatch(null);
   return {
@@ -213,7 +214,10 @@ export function startRuntime<S extends { bootMs: number }, X>(
         if (jumpMs > CLOCK_JUMP_MS || jumpMs < -CLOCK_JUMP_MS) {
           ports.log("clock moved by " + Math.round(jumpMs / 1000) + " s");
           state = Object.assign({}, state, { bootMs: state.bootMs + jumpMs });
-          schedule();
+          // The device's deadlines moved: a tick now, which sets the timer again.
+          if (timer !== null) ports.clearTimeout(timer);
+          timer = null;
+          dispatch();
         }
         work();
       }, periodMs);

@@ -48,8 +48,11 @@ export interface EspruinoSocket {
 
 /** `require("net")`. */
 export interface EspruinoNet {
-  /** Opens a TCP connection; `callback` runs once it is open. */
-  connect(options: { host: string; port: number }, callback: () => void): EspruinoSocket;
+  /** Opens a TCP connection; `callback` runs once it is open, with the socket. */
+  connect(
+    options: { host: string; port: number },
+    callback: (socket: EspruinoSocket) => void,
+  ): EspruinoSocket;
 }
 
 /** `require("crypto")`: what a build has varies (an ESP8266_4MB has SHA1 only). */

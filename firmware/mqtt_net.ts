@@ -68,8 +68,6 @@ export interface MqttNet {
   publish(topic: string, payload: string, retain: boolean): boolean;
   /** Subscribes at QoS 0 (kept and sent again after each reconnection). */
   subscribe(filter: string): void;
-  /** The session state (for tests and diagnostics). */
-  session(): MqttSession;
 }
 
 /**
@@ -171,21 +169,27 @@ export function createMqttNet(
       closing = null;
       if (effect.type === "close") return;
       try {
-        const opened = platform.net.connect({ host: host, port: port }, () => {
-          if (socket === opened) step({ type: "opened", nowMs: platform.nowMs() });
-        });
-        socket = opened;
-        opened.on("data", (data: string) => {
-          if (socket === opened) {
-            step({ type: "bytes", bytes: platform.toBytes(data), nowMs: platform.nowMs() });
+        // One listener for the connection (Espruino passes the socket), `data` (a string),
+        // `error` (an object) and `close` (a boolean, or nothing): each resident function
+        // costs memory.
+        const heard = (arg?: unknown): void => {
+          if (arg === opened) {
+            if (socket === opened) step({ type: "opened", nowMs: platform.nowMs() });
+          } else if (typeof arg === "object" && arg !== null) {
+            handlers.log("mqtt socket: " + String(arg));
+          } else if (socket !== opened) return;
+          else if (typeof arg === "string") {
+            step({ type: "bytes", bytes: platform.toBytes(arg), nowMs: platform.nowMs() });
+          } else {
+            socket = null;
+            step({ type: "closed", nowMs: platform.nowMs() });
           }
-        });
-        opened.on("close", () => {
-          if (socket !== opened) return;
-          socket = null;
-          step({ type: "closed", nowMs: platform.nowMs() });
-        });
-        opened.on("error", (error) => handlers.log("mqtt socket: " + String(error)));
+        };
+        const opened = platform.net.connect({ host: host, port: port }, heard);
+        socket = opened;
+        opened.on("data", heard);
+        opened.on("close", heard);
+        opened.on("error", heard);
       } catch (error) {
         // Espruino's Linux build throws at once for a refused connection or unknown host.
         handlers.log("mqtt connect: " + String(error));
@@ -205,20 +209,12 @@ export function createMqttNet(
       handlers.event({ type: "disconnected", nowMs: platform.nowMs(), reason: effect.reason });
     } else handlers.log("mqtt: " + effect.error);
   };
-  // A function of its own: its timer's closure then keeps only this small scope, not
-  // the last event and step result.
-  const schedule = (): void => {
-    if (timer !== null) platform.clearTimeout(timer);
-    timer = null;
-    const deadline = nextSessionDeadlineMs(session);
-    if (deadline === null) return;
-    const delay = Math.min(MAX_TICK_MS, Math.max(0, deadline - platform.nowMs()));
-    timer = platform.setTimeout(() => {
+  // Nothing (the timer) is a `tick`.
+  const step = (event?: MqttSessionEvent): void => {
+    if (event === undefined) {
       timer = null;
-      step({ type: "tick", nowMs: platform.nowMs() });
-    }, delay);
-  };
-  const step = (event: MqttSessionEvent): void => {
+      event = { type: "tick", nowMs: platform.nowMs() };
+    }
     queue.push(event);
     if (running) return;
     running = true;
@@ -231,7 +227,17 @@ export function createMqttNet(
     } finally {
       running = false;
     }
-    schedule();
+    // The next tick, set here rather than in a function of its own (one function fewer).
+    if (timer !== null) platform.clearTimeout(timer);
+    timer = null;
+    const deadline = nextSessionDeadlineMs(session);
+    if (deadline === null) return;
+    // `step` itself is the timer's function: no closure (which would also keep this scope,
+    // with the last event), no function of its own.
+    timer = platform.setTimeout(
+      step,
+      Math.min(MAX_TICK_MS, Math.max(0, deadline - platform.nowMs())),
+    );
   };
 
   return ok({
@@ -262,6 +268,5 @@ export function createMqttNet(
         nowMs: platform.nowMs(),
       });
     },
-    session: () => session,
   });
 }

@@ -61,7 +61,8 @@ class FakeWorld {
       if (this.refuse) throw new Error("Unable to create socket");
       this.connects.push(options);
       this.listeners = {};
-      this.onConnect = callback;
+      // Espruino passes the socket to the callback.
+      this.onConnect = () => callback(socket);
       const socket: EspruinoSocket = {
         write: (data: string) => this.written.push(data),
         end: () => this.ended++,
@@ -140,7 +141,6 @@ Deno.test("a real Mosquitto conversation: connect with a will, subscribe, comman
   assert.equal(world.sentHex()[0]?.slice(0, 24), "1033" + "00044d515454" + "04" + "2e" + "003c");
   world.listeners.data?.(toBinary(fromHex(BROKER_CHUNKS[0] as string)));
   assert.deepEqual(world.events, ["connected"]);
-  assert.equal(net.session().phase, "connected");
 
   net.subscribe("plugs/p1/commands/+");
   net.subscribe("plugs/p1/commands/+"); // already asked for: not sent twice
@@ -168,7 +168,10 @@ Deno.test("a real Mosquitto conversation: connect with a will, subscribe, comman
   world.listeners.data?.(toBinary(fromHex(BROKER_CHUNKS[4] as string)));
   assert.equal(world.events.at(-1), 'message plugs/p1/commands/power "" false');
   world.advance(100 + 60000 + 20000);
-  assert.equal(net.session().phase, "connected");
+  // Still up: nothing lost, nothing closed.
+  assert.equal(world.events.at(-1), 'message plugs/p1/commands/power "" false');
+  assert.equal(world.ended, 0);
+  assert.equal(net.publish("plugs/p1/states/power", "OFF", true), true);
   assert.deepEqual(world.log, []);
 });
 
@@ -202,7 +205,9 @@ Deno.test("a refused connection (thrown at once, as on Espruino's Linux build) i
   made.value.start();
   world.advance(0);
   assert.match(world.log[0] ?? "", /Unable to create socket/);
-  assert.equal(made.value.session().phase, "waiting");
+  // Waiting: only the backoff's timer is pending.
+  assert.equal(world.connects.length, 0);
+  assert.equal(world.timers.length, 1);
   world.refuse = false;
   world.advance(2000);
   assert.equal(world.connects.length, 1);
@@ -217,11 +222,13 @@ Deno.test("start while waiting to reconnect connects again at once, skipping the
   assert.ok(made.ok);
   made.value.start();
   world.advance(0);
-  assert.equal(made.value.session().phase, "waiting");
+  assert.equal(world.timers.length, 1); // the backoff's
   world.refuse = false;
   made.value.start();
   assert.equal(world.connects.length, 1);
-  assert.notEqual(made.value.session().phase, "waiting");
+  // The backoff's timer gave way to the connect timeout's.
+  assert.equal(world.timers.length, 1);
+  assert.ok((world.timers[0]?.at ?? 0) >= 15000);
 });
 
 Deno.test("the socket closing mid-session reports the loss and reconnects", () => {
@@ -232,6 +239,22 @@ Deno.test("the socket closing mid-session reports the loss and reconnects", () =
   assert.equal(world.events.at(-1), "disconnected: connection closed");
   world.advance(40 + 2000);
   assert.equal(world.connects.length, 2);
+});
+
+Deno.test("a socket error is logged; the close after it (as Espruino sends it) reports the loss", () => {
+  const world = new FakeWorld();
+  connectedNet(world);
+  world.listeners.data?.(toBinary(fromHex(BROKER_CHUNKS[0] as string)));
+  // Espruino's shapes: `error` brings an object, `close` a boolean (had an error).
+  world.listeners.error?.({ code: -1, message: "reset" });
+  assert.equal(world.log.length, 1);
+  assert.deepEqual(world.events, ["connected"]);
+  world.listeners.close?.(true);
+  assert.equal(world.events.at(-1), "disconnected: connection closed");
+  // The old socket's late news changes nothing.
+  world.listeners.close?.(false);
+  world.listeners.data?.(toBinary(fromHex(BROKER_CHUNKS[0] as string)));
+  assert.equal(world.events.length, 2);
 });
 
 // The deadline is exact: a tick before it changes nothing, a tick at it does something.

@@ -123,7 +123,10 @@ export class ShimNet {
    * @returns `{ connect }`.
    */
   module(): {
-    connect(options: { host?: string; port?: number }, callback?: () => void): ShimSocket;
+    connect(
+      options: { host?: string; port?: number },
+      callback?: (socket: ShimSocket) => void,
+    ): ShimSocket;
   } {
     return { connect: (options, callback) => this.#connect(options, callback) };
   }
@@ -192,7 +195,10 @@ export class ShimNet {
     return true;
   }
 
-  #connect(options: { host?: string; port?: number }, callback?: () => void): ShimSocket {
+  #connect(
+    options: { host?: string; port?: number },
+    callback?: (socket: ShimSocket) => void,
+  ): ShimSocket {
     const number = this.#next++;
     const tap = this.#options.onTraffic;
     const out = (bytes: Uint8Array): void => tap?.({ socket: number, type: "out", bytes });
@@ -211,7 +217,8 @@ export class ShimNet {
     tap?.({ socket: number, type: "open" });
     const invoke = this.#options.invoke;
     node.on("connect", () => {
-      if (callback !== undefined) invoke(callback);
+      // Espruino passes the socket.
+      if (callback !== undefined) invoke(() => callback(socket));
     });
     node.on("data", (chunk: Buffer) => {
       const bytes = new Uint8Array(chunk);
