@@ -10,6 +10,9 @@ import type { DiscoveryOptions } from "./discovery.ts";
 import { commandErrorMessage } from "./protocol.ts";
 import type { CommandError } from "./protocol.ts";
 import type { StateMessage } from "./protocol_states.ts";
+import { encodeSettings } from "./settings_codec.ts";
+import type { SettingsByKind } from "./settings.ts";
+import type { DeviceKind } from "./topics.ts";
 import { availabilityTopic, snapshotTopic } from "./topics.ts";
 
 /** Something a device's adapter must do. */
@@ -189,6 +192,44 @@ export function publishStep<S extends PublishingState>(
     state: next,
     effects: effects.length === 0 ? batch.effects : effects.concat(batch.effects),
   };
+}
+
+/**
+ * The effects of changed settings: save them, and, when the telemetry mode changed while
+ * connected, announce discovery again so Home Assistant learns where the readings now are.
+ *
+ * @param kind `plugs` or `fans`.
+ * @param connected Whether the MQTT session is up.
+ * @param before The settings until now.
+ * @param after The new settings.
+ * @param discovery The device's discovery options with the new settings.
+ * @returns The save effect, then the discovery effect if needed.
+ * @example
+ * ```ts
+ * import { settingsChangeEffects } from "./device_effects.ts";
+ * import { DEFAULT_PLUG_SETTINGS } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ * const after = Object.assign({}, DEFAULT_PLUG_SETTINGS, { telemetryMode: "snapshot" as const });
+ * const options = { prefix: "", kind: "plugs" as const, id: "p", name: "p", swVersion: "1" };
+ * const effects = settingsChangeEffects("plugs", true, DEFAULT_PLUG_SETTINGS, after, options);
+ * assert.deepEqual(effects.map((e) => e.type), ["save", "discovery"]);
+ * assert.equal(settingsChangeEffects("plugs", false, DEFAULT_PLUG_SETTINGS, after, options).length, 1);
+ * ```
+ */
+export function settingsChangeEffects<K extends DeviceKind>(
+  kind: K,
+  connected: boolean,
+  before: SettingsByKind[K],
+  after: SettingsByKind[K],
+  discovery: DiscoveryOptions,
+): DeviceEffect[] {
+  const effects: DeviceEffect[] = [
+    { type: "save", key: "settings", value: encodeSettings(kind, after) },
+  ];
+  if (connected && after.telemetryMode !== before.telemetryMode) {
+    effects.push({ type: "discovery", options: discovery });
+  }
+  return effects;
 }
 
 /**

@@ -11,7 +11,13 @@
 
 import { checkFanCommand } from "./commands.ts";
 import type { FanCommand } from "./commands.ts";
-import { publishStep, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
+import {
+  publishStep,
+  rejectedCommand,
+  sessionEffects,
+  settingsChangeEffects,
+  telemetryDue,
+} from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
 import type { DiscoveryOptions } from "./discovery.ts";
 import {
@@ -26,7 +32,7 @@ import type { ClimateReading, NetworkInfo } from "./ports.ts";
 import { commandFilter, parseMessage } from "./protocol.ts";
 import { encodeStates, telemetryParams } from "./protocol_states.ts";
 import type { FanStates } from "./protocol_states.ts";
-import { decodeSettings, encodeSettings } from "./settings_codec.ts";
+import { decodeSettings } from "./settings_codec.ts";
 import type { FanSettings } from "./settings.ts";
 import { baseTopic } from "./topics.ts";
 
@@ -292,16 +298,13 @@ const handleMessage = (
     }
     : { type: "tick", nowMs: nowMs };
   const step = applyFan(updated, again);
-  const save: DeviceEffect = {
-    type: "save",
-    key: "settings",
-    value: encodeSettings("fans", checked.value),
-  };
-  const effects = ([save] as DeviceEffect[]).concat(step.effects);
-  // Home Assistant must learn where the readings now are.
-  if (state.connected && checked.value.telemetryMode !== state.settings.telemetryMode) {
-    effects.push({ type: "discovery", options: discoveryOf(step.state) });
-  }
+  const effects = settingsChangeEffects(
+    "fans",
+    state.connected,
+    state.settings,
+    checked.value,
+    discoveryOf(step.state),
+  ).concat(step.effects);
   return settle({ state: step.state, effects: effects }, nowMs);
 };
 

@@ -16,7 +16,13 @@
 
 import { checkPlugCommand } from "./commands.ts";
 import type { PlugCommand } from "./commands.ts";
-import { publishStep, rejectedCommand, sessionEffects, telemetryDue } from "./device_effects.ts";
+import {
+  publishStep,
+  rejectedCommand,
+  sessionEffects,
+  settingsChangeEffects,
+  telemetryDue,
+} from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
 import type { DiscoveryOptions } from "./discovery.ts";
 import {
@@ -36,7 +42,7 @@ import { encodeStates, telemetryParams } from "./protocol_states.ts";
 import type { PlugStates } from "./protocol_states.ts";
 import { initialRelayState, nextRelayDeadlineMs, stepRelay } from "./relay.ts";
 import type { RelayEffect, RelayEvent, RelayState } from "./relay.ts";
-import { decodeSettings, encodeSettings } from "./settings_codec.ts";
+import { decodeSettings } from "./settings_codec.ts";
 import type { PlugSettings } from "./settings.ts";
 import { baseTopic } from "./topics.ts";
 
@@ -403,14 +409,16 @@ const applyCommand = (
   const checked = checkPlugCommand(state.settings, command);
   if (!checked.ok) return checked.error;
   const next = Object.assign({}, state, { settings: checked.value });
-  const effects: DeviceEffect[] = [
-    { type: "save", key: "settings", value: encodeSettings("plugs", checked.value) },
-  ];
-  // Home Assistant must learn where the readings now are.
-  if (state.connected && checked.value.telemetryMode !== state.settings.telemetryMode) {
-    effects.push({ type: "discovery", options: discoveryOf(next) });
-  }
-  return { state: next, effects: effects };
+  return {
+    state: next,
+    effects: settingsChangeEffects(
+      "plugs",
+      state.connected,
+      state.settings,
+      checked.value,
+      discoveryOf(next),
+    ),
+  };
 };
 
 const discoveryOf = (state: PlugDeviceState): DiscoveryOptions => ({
