@@ -14,6 +14,8 @@ import { bundleScript } from "./bundle.ts";
 import { checkEspruinoSubset } from "./espruino_subset.ts";
 import { arrowsToFunctions } from "./arrow_functions.ts";
 import { lazyModules } from "./lazy_modules.ts";
+import { flashBindings } from "./flash_bindings.ts";
+import { BOOT_FILE } from "./web_update.ts";
 
 /** Modules an ESP8266 Espruino build ships; nothing else may be `require`d. */
 export const ALLOWED_MODULES: readonly string[] = [
@@ -45,78 +47,20 @@ export const LAZY_FIRMWARE_MODULES: readonly string[] = [
 ];
 
 /**
- * Lazy modules instantiated together (see lazy_modules.ts), named by what uses them: each
- * group is used together by one kind of task (a reading, a command, an MQTT send, a web
- * request), so loading it whole costs that task little more, and each group saves the
- * factories and exports objects of its members. Small modules used by every kind of task
- * (`result.ts`, `topics.ts`, `utf8.ts`) stay units of their own, and so do the device
- * modules the page's state needs (`plug_device.ts`, `fan_device.ts`, `energy.ts`) and
- * `firmware/web.ts` (all a page request needs, with `web_page.ts`). Measured on Espruino 2v29 (Linux build):
- * see firmware/MEMORY.md.
- */
-export const LAZY_UNITS: Readonly<Record<string, readonly string[]>> = {
-  device: [
-    "lib/power.ts",
-    "lib/relay.ts",
-    "lib/fan.ts",
-    "lib/fan_decide.ts",
-    "lib/fan_timer.ts",
-    "lib/humidity_baseline.ts",
-    "lib/device_effects.ts",
-  ],
-  states: [
-    "lib/protocol_states.ts",
-    "lib/decimal.ts",
-    "lib/settings_schema.ts",
-    "lib/settings.ts",
-    "lib/setting_value.ts",
-  ],
-  commands: [
-    "lib/protocol.ts",
-    "lib/commands.ts",
-    "lib/settings_validate.ts",
-    "lib/settings_codec.ts",
-    "lib/checksum.ts",
-  ],
-  mqtt: [
-    "lib/mqtt_session.ts",
-    "lib/mqtt_session_link.ts",
-    "lib/mqtt_encode.ts",
-    "lib/mqtt_topic.ts",
-    "lib/mqtt_text.ts",
-  ],
-  mqttIn: ["lib/mqtt_decode.ts", "lib/mqtt_parser.ts"],
-  update: ["firmware/web_update.ts", "firmware/boot_installer.ts", "firmware/flash_stage.ts"],
-  // Used only while a reading is taken (the sensor and sampler are made per reading).
-  sensor: ["firmware/adc_burst.ts", "firmware/bme280_i2c.ts", "firmware/bme280.ts"],
-  web: [
-    "firmware/web_port.ts",
-    "lib/web_api.ts",
-    "lib/web_http.ts",
-    "lib/web_auth.ts",
-    "lib/web_device.ts",
-  ],
-};
-
-/**
- * Whether and how a bundled module is made lazy: its unit's name, `true` for a unit of
- * its own (the rest of lib/ and {@linkcode LAZY_FIRMWARE_MODULES}), `false` to keep it.
+ * Whether a bundled module's bindings are made lazy (see lazy_modules.ts): all of lib/
+ * and {@linkcode LAZY_FIRMWARE_MODULES}.
  *
  * @param path The module's path, e.g. `lib/power.ts`.
- * @returns Its unit's name, `true` or `false`.
+ * @returns `true` to make its bindings lazy, `false` to keep them resident.
  * @example
  * ```ts
- * import { lazyUnitOf } from "./build.ts";
+ * import { isLazyModule } from "./build.ts";
  * import assert from "node:assert/strict";
- * assert.equal(lazyUnitOf("lib/power.ts"), "device");
- * assert.equal(lazyUnitOf("lib/discovery.ts"), true);
- * assert.equal(lazyUnitOf("firmware/mqtt_net.ts"), false);
+ * assert.equal(isLazyModule("lib/power.ts"), true);
+ * assert.equal(isLazyModule("firmware/mqtt_net.ts"), false);
  * ```
  */
-export function lazyUnitOf(path: string): string | boolean {
-  for (const unit of Object.keys(LAZY_UNITS)) {
-    if ((LAZY_UNITS[unit] ?? []).includes(path)) return unit;
-  }
+export function isLazyModule(path: string): boolean {
   return path.startsWith("lib/") || LAZY_FIRMWARE_MODULES.includes(path);
 }
 
@@ -252,8 +196,9 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
     // long-lived closures anyway, and making them lazy too was measured to cost more than
     // it saves.
     // Plain functions cost Espruino one variable less than arrows (see arrow_functions.ts).
-    await Deno.writeTextFile(lazy, arrowsToFunctions(lazyModules(bundled, lazyUnitOf)));
-    code = await bundleScript(lazy, { minify: true });
+    await Deno.writeTextFile(lazy, arrowsToFunctions(lazyModules(bundled, isLazyModule)));
+    // The lazy bindings' code is then read from flash one binding at a time.
+    code = flashBindings(await bundleScript(lazy, { minify: true }), BOOT_FILE);
   } finally {
     await Deno.remove(lazy);
   }

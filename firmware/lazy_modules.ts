@@ -1,32 +1,25 @@
 /**
- * Turns chosen modules of an (unminified) esbuild IIFE bundle into modules that exist
- * only while they are used, so an ESP8266 can run all of `lib/`.
+ * Turns the top-level bindings of chosen modules of an (unminified) esbuild IIFE bundle
+ * into bindings that exist only while they are used, so an ESP8266 can run all of `lib/`.
  *
  * Why: Espruino keeps each function object in RAM, about 4 variables plus one per
  * parameter even when its code stays in flash, and a bundle's top-level functions live
- * as long as the program. `lib/` brings some 240 of them: over 1,600 variables, the
- * whole memory of an ESP8266, before any state. But `lib/` is pure (no module-level
- * state, only plain data crosses its boundary), so a module can be instantiated when
- * first used and dropped after the current task: only what one event touches is in
- * memory at a time.
+ * as long as the program. `lib/` brings some 400 of them: far more than the 1,600
+ * variables of an ESP8266. But `lib/` is pure (no module-level state, only plain data
+ * crosses its boundary), so each of its functions and constants can be made when first
+ * used and dropped after the current task: only what one event touches is in memory.
  *
- * How: each chosen module's top-level statements (or those of a unit of modules used
- * together) move into a factory `__mN()` returning its exports, cached in one array
- * until the end of the task (a zero-delay timer clears the cache). The exports are one
- * function `(index) => binding` (a `switch`), not an object: an object costs a variable
- * per name. References from other units become `(__mN()(index))`; a function passed as
- * a value becomes a small forwarding function, so no object that outlives the task keeps
- * a dropped module's scope alive.
+ * How: every reference to a lazy binding becomes `__g(k)`, one resident function that
+ * makes binding `k` (its code stays in flash: a `switch` over all of them) and caches it
+ * in one array until the end of the task (a zero-delay timer clears the cache). Short
+ * literal constants are written in place instead. A function made this way keeps only
+ * `__g`'s small activation, so a lazy function handed to long-lived code keeps nothing
+ * else alive.
  *
- * Further measured on 2v29 (see firmware/MEMORY.md): one cache array instead of a
- * variable per module, units, and exports as a function took the plug's idle from about
- * 2,180 to 1,880 variables together with the build's other steps.
- *
- * Measured on Espruino 2v29 (Linux build, plug firmware): idle use fell from about 3,050
- * to 1,600 variables. Dropping instances sooner (whenever use passes a limit) was tried
- * and made things worse: modules are made again and again within one task, and each
- * dropped instance (functions and their scope refer to each other) waits for the
- * garbage collector.
+ * Measured on Espruino 2v29 (Linux build, plug firmware, see firmware/MEMORY.md): whole
+ * modules made on use (an earlier form of this transform) took idle use from about 3,050
+ * to 1,600 variables, but a web command still made some 2,700 variables of functions
+ * and tables, most of which it never ran; per binding, a task makes only what it runs.
  *
  * @module
  */
@@ -49,9 +42,18 @@ interface ScopeReference {
 
 interface ScopeVariable {
   name: string;
-  defs: Array<{ type: string; node: AstNode }>;
+  defs: Array<{ type: string; node: AstNode; name: AstNode }>;
   references: ScopeReference[];
 }
+
+/** The function that makes lazy binding `n` (see flash_bindings.ts). */
+export const LAZY_MAKER = "__make";
+
+/** The start of the error `__make` throws for an unknown binding; marks it after minifying. */
+export const NO_BINDING = "housegrid: no lazy binding ";
+
+// A literal this short costs less written at each use than made and cached.
+const INLINE_STRING_MAX = 32;
 
 const isNode = (value: unknown): value is AstNode =>
   typeof value === "object" && value !== null && typeof (value as AstNode).type === "string";
@@ -73,29 +75,37 @@ const parentsOf = (root: AstNode): Map<AstNode, AstNode> => {
   return parents;
 };
 
-const isFunctionDef = (variable: ScopeVariable): boolean => {
-  const def = variable.defs[0];
-  if (def === undefined) return false;
-  if (def.type === "FunctionName") return true;
-  const init = def.node.init as AstNode | null | undefined;
-  return def.type === "Variable" && init !== null && init !== undefined &&
-    (init.type === "ArrowFunctionExpression" || init.type === "FunctionExpression");
+// A number, boolean, null or short string, possibly negated: safe to copy to each use.
+const isInlineLiteral = (node: AstNode): boolean => {
+  if (node.type === "UnaryExpression" && (node.operator === "-" || node.operator === "!")) {
+    return isInlineLiteral(node.argument as AstNode);
+  }
+  if (node.type !== "Literal" || node.regex !== undefined) return false;
+  return typeof node.value !== "string" || node.value.length <= INLINE_STRING_MAX;
 };
 
+/** One lazy top-level binding: its name and the expression that makes it. */
+interface LazyBinding {
+  name: string;
+  /** Source range of the expression (for a function declaration, the whole of it). */
+  start: number;
+  end: number;
+  declaration: boolean;
+  inline: boolean;
+}
+
 /**
- * Rewrites a bundle so the modules `isLazy` picks are instantiated on use and dropped
- * after each task. Module boundaries are esbuild's `// path` comments.
+ * Rewrites a bundle so the top-level bindings of the modules `isLazy` picks are made on
+ * use and dropped after each task. Module boundaries are esbuild's `// path` comments.
  *
- * Modules that `isLazy` gives the same unit name are instantiated together, by one
- * factory: for modules that are always used together this saves a factory and an exports
- * object each, and their references to one another stay plain names.
+ * A lazy module may hold only function, class and `var`/`let`/`const` declarations with
+ * initialisers, and its bindings may not be assigned after their declaration.
  *
  * @param code An unminified esbuild bundle in IIFE format.
- * @param isLazy Which module paths (as in the comments, e.g. `lib/power.ts`) to make lazy:
- *   `true` for a unit of its own, a string to name the unit it shares, `false` to keep it.
+ * @param isLazy Which module paths (as in the comments, e.g. `lib/power.ts`) to make lazy.
  * @returns The rewritten script (still unminified).
- * @throws When the code is not such a bundle, or a lazy module's binding is assigned from
- *   outside it.
+ * @throws When the code is not such a bundle, or a lazy module holds other statements or
+ *   assigns a binding.
  * @example
  * ```ts
  * import { lazyModules } from "./lazy_modules.ts";
@@ -108,10 +118,7 @@ const isFunctionDef = (variable: ScopeVariable): boolean => {
  * assert.deepEqual(scope.out, [4, 2]);
  * ```
  */
-export function lazyModules(
-  code: string,
-  isLazy: (path: string) => boolean | string,
-): string {
+export function lazyModules(code: string, isLazy: (path: string) => boolean): string {
   const markers: Array<{ at: number; path: string }> = [];
   const program = parse(code, {
     ecmaVersion: "latest",
@@ -136,67 +143,87 @@ export function lazyModules(
   const between = markers.filter((marker) =>
     !statements.some((statement) => statement.start < marker.at && marker.at < statement.end)
   );
-  markers.length = 0;
-  markers.push(...between);
   const moduleAt = (offset: number): string => {
     let path = "";
-    for (const marker of markers) if (marker.at < offset) path = marker.path;
+    for (const marker of between) if (marker.at < offset) path = marker.path;
     return path;
   };
-  const statementAt = (offset: number): AstNode | undefined =>
-    statements.find((statement) => statement.start <= offset && offset < statement.end);
-  // A lazy module's unit; a kept module is a unit of its own (its path).
-  const unitOf = (path: string): string => {
-    const lazy = isLazy(path);
-    return typeof lazy === "string" ? "unit:" + lazy : path;
-  };
-  const moduleOfOffset = (offset: number): string => {
-    const statement = statementAt(offset);
-    return statement === undefined ? "" : unitOf(moduleAt(statement.start));
-  };
 
-  const lazyPaths: string[] = [];
+  const lazyStatements = new Set<AstNode>();
+  const bindings = new Map<string, LazyBinding>();
   for (const statement of statements) {
     const path = moduleAt(statement.start);
-    const unit = unitOf(path);
-    if (isLazy(path) !== false && !lazyPaths.includes(unit)) lazyPaths.push(unit);
+    if (!isLazy(path)) continue;
+    lazyStatements.add(statement);
+    const id = statement.id as AstNode | null | undefined;
+    if (
+      (statement.type === "FunctionDeclaration" || statement.type === "ClassDeclaration") &&
+      id !== null && id !== undefined
+    ) {
+      const name = id.name as string;
+      bindings.set(name, {
+        name,
+        start: statement.start,
+        end: statement.end,
+        declaration: true,
+        inline: false,
+      });
+      continue;
+    }
+    if (statement.type === "VariableDeclaration") {
+      for (const declarator of statement.declarations as AstNode[]) {
+        const target = declarator.id as AstNode;
+        const init = declarator.init as AstNode | null;
+        if (target.type !== "Identifier" || init === null) {
+          throw new Error("lazyModules: " + path + " declares a binding without a value");
+        }
+        const name = target.name as string;
+        bindings.set(name, {
+          name,
+          start: init.start,
+          end: init.end,
+          declaration: false,
+          inline: isInlineLiteral(init),
+        });
+      }
+      continue;
+    }
+    throw new Error(
+      "lazyModules: " + path + " runs a statement at load: " +
+        code.slice(statement.start, statement.start + 40),
+    );
   }
-  const factoryOf = (path: string): string => "__m" + lazyPaths.indexOf(path);
 
   const scopes = analyze(program as never, { ecmaVersion: 2022, sourceType: "script" });
   const scope = scopes.acquire(iife as never) as unknown as { variables: ScopeVariable[] } | null;
   if (scope === null) throw new Error("lazyModules: no scope for the IIFE");
   const parents = parentsOf(program);
+  const indexOf = new Map<string, number>();
   const edits: Array<{ start: number; end: number; text: string }> = [];
-  const exported: Record<string, string[]> = {};
   for (const variable of scope.variables) {
-    const def = variable.defs[0];
-    if (def === undefined) continue;
-    const home = moduleOfOffset(def.node.start);
-    if (!lazyPaths.includes(home)) continue;
+    const binding = bindings.get(variable.name);
+    if (binding === undefined) continue;
     for (const reference of variable.references) {
       const id = reference.identifier;
-      const user = moduleOfOffset(id.start);
-      if (user === home) continue;
+      if (reference.init === true) continue;
       if (reference.isWrite()) {
         throw new Error(
-          "lazyModules: " + variable.name + " of " + home + " is assigned in " + user,
+          "lazyModules: " + variable.name + " of " + moduleAt(binding.start) +
+            " is assigned in " + moduleAt(id.start),
         );
       }
-      const names = exported[home] ?? (exported[home] = []);
-      if (!names.includes(variable.name)) names.push(variable.name);
-      const parent = parents.get(id);
-      const access = "(" + factoryOf(home) + "()(" + names.indexOf(variable.name) + "))";
-      const called = parent !== undefined && parent.type === "CallExpression" &&
-        parent.callee === id;
-      let text = access;
-      if (!called && isFunctionDef(variable)) {
-        text = "(function () { return " + access + ".apply(this, arguments); })";
+      let text: string;
+      if (binding.inline) {
+        text = "(" + code.slice(binding.start, binding.end) + ")";
+      } else {
+        if (!indexOf.has(binding.name)) indexOf.set(binding.name, indexOf.size);
+        text = "__g(" + indexOf.get(binding.name) + ")";
       }
+      const parent = parents.get(id);
       if (parent !== undefined && parent.type === "Property" && parent.shorthand === true) {
         text = variable.name + ": " + text;
       }
-      edits.push({ start: id.start, end: id.end, text: text });
+      edits.push({ start: id.start, end: id.end, text });
     }
   }
   edits.sort((a, b) => a.start - b.start);
@@ -210,47 +237,47 @@ export function lazyModules(
     }
     return out + code.slice(at, end);
   };
+  // A declaration becomes an expression: its name goes (every use is `__g(k)`).
+  const expressionOf = (binding: LazyBinding): string => {
+    const text = slice(binding.start, binding.end);
+    if (!binding.declaration) return text;
+    return text.replace(/^((?:async\s+)?function\s*\*?|class)\s+[\w$]+/, "$1 ");
+  };
 
-  // One array holds the instances: a variable per module would cost a variable each
-  // even while nothing is loaded.
   const out: string[] = ["(() => {"];
-  if (lazyPaths.length > 0) {
+  if (indexOf.size > 0) {
     out.push("  var __evictPending = false;");
     out.push("  var __c = [];");
     out.push("  function __evict() {");
     out.push("    __evictPending = false;");
     out.push("    __c = [];");
     out.push("  }");
-    out.push("  function __loaded() {");
-    out.push("    if (__evictPending) return;");
-    out.push("    __evictPending = true;");
-    out.push("    setTimeout(__evict, 0);");
-    out.push("  }");
-  }
-  lazyPaths.forEach((path, index) => {
-    const own = statements.filter((statement) => unitOf(moduleAt(statement.start)) === path);
-    const names = exported[path] ?? [];
-    out.push("  // " + path + " (lazy)");
-    out.push("  function __m" + index + "() {");
-    out.push("    var m = __c[" + index + "];");
+    out.push("  function __g(n) {");
+    out.push("    var m = __c[n];");
     out.push("    if (m === undefined) {");
-    out.push("      m = __c[" + index + "] = (function () {");
-    for (const statement of own) out.push(slice(statement.start, statement.end));
-    // The exports are one function, not an object: an object costs a variable per name.
-    out.push("        return function (n) {");
-    out.push("          switch (n) {");
-    names.forEach((name, at) => out.push("            case " + at + ": return " + name + ";"));
-    out.push("          }");
-    out.push("        };");
-    out.push("      })();");
-    out.push("      __loaded();");
+    out.push("      m = __c[n] = " + LAZY_MAKER + "(n);");
+    out.push("      if (!__evictPending) {");
+    out.push("        __evictPending = true;");
+    out.push("        setTimeout(__evict, 0);");
+    out.push("      }");
     out.push("    }");
     out.push("    return m;");
     out.push("  }");
-  });
+    // Kept apart from `__g` so what it makes keeps only `n` alive, and so that
+    // flash_bindings.ts can replace its body with reads from flash.
+    out.push("  function " + LAZY_MAKER + "(n) {");
+    out.push("    switch (n) {");
+    for (const [name, index] of indexOf) {
+      const binding = bindings.get(name) as LazyBinding;
+      out.push("      // " + moduleAt(binding.start) + " " + name);
+      out.push("      case " + index + ": return " + expressionOf(binding) + ";");
+    }
+    out.push("      default: throw new Error(" + JSON.stringify(NO_BINDING) + " + n);");
+    out.push("    }");
+    out.push("  }");
+  }
   for (const statement of statements) {
-    if (lazyPaths.includes(unitOf(moduleAt(statement.start)))) continue;
-    out.push(slice(statement.start, statement.end));
+    if (!lazyStatements.has(statement)) out.push(slice(statement.start, statement.end));
   }
   out.push("})();");
   return out.join("\n") + "\n";

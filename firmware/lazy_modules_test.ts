@@ -3,29 +3,35 @@ import { bundleScript } from "./bundle.ts";
 import { lazyModules } from "./lazy_modules.ts";
 
 // Three modules as esbuild lays them out: a lazy library of two modules and a resident
-// main that keeps a library function as a value.
+// main that logs when the library's table is made and keeps a library function as a value.
 const BUNDLE = `(() => {
   // lib/counter.ts
   var STEP = 2;
+  var TABLE = note("TABLE", [10, 20]);
   function bump(x) {
     return x + STEP;
   }
 
   // lib/twice.ts
-  var made = 0;
-  made++;
   function twice(x) {
     return bump(bump(x)) - x;
   }
-  function madeCount() {
-    return made;
-  }
+  var lookUp = (i) => TABLE[i] + TABLE[i];
 
   // main.ts
+  function note(name, value) {
+    (note.made || (note.made = [])).push(name);
+    return value;
+  }
   var keep = { twice };
-  globalThis.run = (x) => [twice(x), keep.twice(x), [x].map(bump)[0], madeCount()];
+  globalThis.run = (x) => [twice(x), keep.twice(x), [x].map(bump)[0]];
+  globalThis.look = (i) => lookUp(i);
+  globalThis.twiceItself = () => twice;
+  globalThis.made = () => note.made || [];
 })();
 `;
+
+const LIB = (path: string) => path.startsWith("lib/");
 
 /** Runs a script with a hand-run timer queue; returns the scope and the queue. */
 const load = (code: string) => {
@@ -35,54 +41,51 @@ const load = (code: string) => {
   return { scope, queue };
 };
 
-Deno.test("lazy modules compute what the plain bundle computes", () => {
-  const plain = load(BUNDLE).scope.run as (x: number) => number[];
-  const lazy = load(lazyModules(BUNDLE, (path) => path.startsWith("lib/")));
-  const run = lazy.scope.run as (x: number) => number[];
-  assert.deepEqual(run(5).slice(0, 3), plain(5).slice(0, 3));
-  assert.deepEqual(run(5), [4, 4, 7, 1]);
+Deno.test("lazy bindings compute what the plain bundle computes", () => {
+  const plain = load(BUNDLE).scope;
+  const lazy = load(lazyModules(BUNDLE, LIB)).scope;
+  for (const scope of [plain, lazy]) {
+    assert.deepEqual((scope.run as (x: number) => number[])(5), [4, 4, 7]);
+    assert.equal((scope.look as (i: number) => number)(1), 40);
+  }
 });
 
-Deno.test("an instance lives until the task ends, then the next use makes a new one", () => {
-  const lazy = load(lazyModules(BUNDLE, (path) => path.startsWith("lib/")));
-  const run = lazy.scope.run as (x: number) => number[];
-  assert.equal(run(1)[3], 1);
-  assert.equal(run(1)[3], 1); // same task: cached
-  assert.equal(lazy.queue.length, 1); // one eviction scheduled
+Deno.test("only what a task uses is made, once per task", () => {
+  const lazy = load(lazyModules(BUNDLE, LIB));
+  const { run, look, twiceItself } = lazy.scope as Record<string, (x?: number) => unknown>;
+  const made = lazy.scope.made as () => string[];
+  run!(1);
+  assert.deepEqual(made(), [], "the table is not made for what does not read it");
+  look!(0);
+  look!(1);
+  assert.deepEqual(made(), ["TABLE"]);
+  const first = twiceItself!();
+  assert.equal(twiceItself!(), first, "same task: the same instance");
+  assert.equal(lazy.queue.length, 1, "one eviction scheduled");
   lazy.queue.shift()!();
-  assert.equal(run(1)[3], 1); // a fresh instance counts its own initialisation
-  assert.equal(lazy.queue.length, 1);
+  assert.notEqual(twiceItself!(), first, "after the task: a new instance");
+  look!(0);
+  assert.deepEqual(made(), ["TABLE", "TABLE"]);
 });
 
-Deno.test("resident code keeps forwarders, not instances, and shorthand properties stay valid", () => {
-  const out = lazyModules(BUNDLE, (path) => path.startsWith("lib/"));
-  assert.match(
-    out,
-    /keep = \{ twice: \(function \(\) \{ return \(__m1\(\)\(0\)\)\.apply\(this, arguments\); \}\) \}/,
-  );
-  // Exports are one function (a switch), not an object of properties.
-  assert.match(out, /case 0: return bump;/);
+Deno.test("short literals are written in place; shorthand properties stay valid", () => {
+  const out = lazyModules(BUNDLE, LIB);
+  assert.match(out, /return x \+ \(2\);/);
+  assert.doesNotMatch(out, /STEP/);
+  assert.match(out, /var keep = \{ twice: __g\(\d+\) \};/);
 });
 
-Deno.test("modules of one unit share one instance and refer to each other by name", () => {
-  const out = lazyModules(BUNDLE, (path) => path.startsWith("lib/") ? "core" : false);
-  assert.equal((out.match(/function __m\d+\(\)/g) ?? []).length, 1);
-  assert.match(out, /return bump\(bump\(x\)\) - x;/);
-  const run = load(out).scope.run as (x: number) => number[];
-  assert.deepEqual(run(5), [4, 4, 7, 1]);
-});
-
-Deno.test("a lazy module's binding assigned from outside is refused", () => {
-  const bad = BUNDLE.replace("var keep = { twice };", "STEP = 3; var keep = { twice };");
-  assert.throws(
-    () => lazyModules(bad, (path) => path.startsWith("lib/")),
-    /STEP of lib\/counter.ts is assigned in main.ts/,
-  );
+Deno.test("a lazy module that assigns a binding or runs code at load is refused", () => {
+  const assigned = BUNDLE.replace("var keep = { twice };", "STEP = 3; var keep = { twice };");
+  assert.throws(() => lazyModules(assigned, LIB), /STEP of lib\/counter.ts is assigned in main.ts/);
+  const ran = BUNDLE.replace("  var lookUp", "  made.push(1);\n  var lookUp");
+  assert.throws(() => lazyModules(ran, LIB), /lib\/twice.ts runs a statement at load/);
+  const empty = BUNDLE.replace("var STEP = 2;", "var STEP;");
+  assert.throws(() => lazyModules(empty, LIB), /declares a binding without a value/);
   assert.throws(() => lazyModules("var x = 1;", () => true), /expected one IIFE/);
 });
 
-Deno.test("the real firmware bundle still runs its module code the same way", async () => {
-  // lib's own entry, made lazy, must give the same results as the plain bundle.
+Deno.test("lib's own code made lazy gives the same results as the plain bundle", async () => {
   const entry = await Deno.makeTempFile({ suffix: ".ts" });
   try {
     const libUrl = new URL("../lib/settings_codec.ts", import.meta.url).href;
@@ -90,13 +93,17 @@ Deno.test("the real firmware bundle still runs its module code the same way", as
       entry,
       `import { decodeSettings, encodeSettings } from "${libUrl}";\n` +
         `(globalThis as Record<string, unknown>).roundTrip = (kind: "plugs" | "fans") =>\n` +
-        `  decodeSettings(kind, encodeSettings(kind, decodeSettings(kind, null).settings));\n`,
+        `  encodeSettings(kind, decodeSettings(kind, encodeSettings(kind, decodeSettings(kind, null).settings)).settings);\n`,
     );
     const plain = await bundleScript(entry, { minify: false });
-    const lazy = load(lazyModules(plain, (path) => path.startsWith("lib/")));
-    const roundTrip = lazy.scope.roundTrip as (kind: string) => { error: string | null };
-    assert.equal(roundTrip("plugs").error, null);
-    assert.equal(roundTrip("fans").error, null);
+    const roundTrips = [load(plain), load(lazyModules(plain, LIB))].map((bundle) =>
+      bundle.scope.roundTrip as (kind: string) => unknown
+    );
+    for (const kind of ["plugs", "fans"]) {
+      const [plainOut, lazyOut] = roundTrips.map((roundTrip) => JSON.stringify(roundTrip(kind)));
+      assert.equal(lazyOut, plainOut);
+      assert.ok((lazyOut ?? "").length > 20, String(lazyOut));
+    }
   } finally {
     await Deno.remove(entry);
   }

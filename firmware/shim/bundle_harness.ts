@@ -14,6 +14,7 @@ import { VirtualClock } from "../../sim/clock.ts";
 import { EspruinoShim } from "./shim.ts";
 import type { ShimHardwareOptions } from "./shim_hardware.ts";
 import { ShimStorage } from "./shim_storage.ts";
+import { BOOT_FILE } from "../web_update.ts";
 
 /** A message the observer saw. */
 export interface SeenMessage {
@@ -83,7 +84,10 @@ export async function startBundleHarness(options: BundleHarnessOptions): Promise
   const config = Object.assign({}, options.config, {
     mqtt: { host: "127.0.0.1", port: broker.port, keepaliveS: 60 },
   });
-  const storage = new ShimStorage({ files: { "housegrid.json": JSON.stringify(config) } });
+  // The bundle is stored as `deno task flash` stores it: it reads its lazy code from there.
+  const storage = new ShimStorage({
+    files: { "housegrid.json": JSON.stringify(config), [BOOT_FILE]: options.code },
+  });
   const messages: SeenMessage[] = [];
   const observer = await mqtt.connectAsync(broker.url, {
     clientId: "observer",
@@ -119,7 +123,7 @@ export async function startBundleHarness(options: BundleHarnessOptions): Promise
         },
       });
       bench.shim = shim;
-      shim.run(options.code);
+      shim.run(storage.module().read(BOOT_FILE) ?? options.code);
       return shim;
     },
     async kill() {

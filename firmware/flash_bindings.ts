@@ -1,0 +1,179 @@
+/**
+ * Moves the code of a bundle's lazy bindings (see lazy_modules.ts) out of the function
+ * that makes them and into the bundle's tail, from where the chip reads and evaluates one
+ * binding at a time, straight from flash.
+ *
+ * Why: Espruino runs code by reading its text. `lazyModules` leaves a `switch` that
+ * makes binding `n`; to reach a case Espruino reads past the text of every case before
+ * it, some 100 KB for the last ones, and it does so at every binding made: on 2v29's
+ * Linux build the plug did not get through its boot in a minute. A function that
+ * Espruino makes while it evaluates text held in flash keeps only a pointer into that
+ * text (its code is never copied to RAM), and `require("Storage").read(file, offset,
+ * length)` gives such text without copying it. So the maker becomes: look up binding
+ * `n`'s place in a table in the tail, read that slice of the bundle's own Storage file,
+ * and `eval` it in the maker's scope (which sees the bundle's top-level names as the
+ * `switch` did).
+ *
+ * The tail is `if(0){"<signature><table>";(<binding 0>);(<binding 1>);...}`: parsed at
+ * boot, never run. The signature (a hash of the table and the bindings' code) is checked
+ * when the bundle starts: a bundle that does not run from that Storage file (typed at the
+ * REPL, or stored under another name) stops with a message instead of reading another
+ * bundle's code.
+ *
+ * @module
+ */
+
+import { parse } from "acorn";
+import { NO_BINDING } from "./lazy_modules.ts";
+
+interface AstNode {
+  type: string;
+  start: number;
+  end: number;
+  [key: string]: unknown;
+}
+
+const isNode = (value: unknown): value is AstNode =>
+  typeof value === "object" && value !== null && typeof (value as AstNode).type === "string";
+
+const findNode = (root: AstNode, test: (node: AstNode) => boolean): AstNode | undefined => {
+  if (test(root)) return root;
+  for (const key of Object.keys(root)) {
+    const value = root[key];
+    for (const child of Array.isArray(value) ? value : [value]) {
+      if (!isNode(child)) continue;
+      const found = findNode(child, test);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+};
+
+// Table entries: the binding's offset in the tail and its length, in base 36.
+const OFFSET_DIGITS = 5;
+const LENGTH_DIGITS = 3;
+const ENTRY = OFFSET_DIGITS + LENGTH_DIGITS;
+const SIGNATURE_CHARS = 8;
+
+const base36 = (value: number, digits: number): string => {
+  const text = value.toString(36);
+  if (text.length > digits) throw new Error("flashBindings: " + value + " does not fit the table");
+  return text.padStart(digits, "0");
+};
+
+// FNV-1a, 32 bits: tells one build's tail from another's.
+const signatureOf = (text: string): string => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(SIGNATURE_CHARS, "0");
+};
+
+/**
+ * Rewrites a minified bundle made by `lazyModules` so its lazy bindings are evaluated
+ * from the bundle's own Storage file, one at a time (see the module doc).
+ *
+ * @param code The minified bundle, an IIFE whose maker function holds the `switch`.
+ * @param file The Storage file the bundle runs from (`.bootcde` on the device).
+ * @returns The rewritten bundle; without lazy bindings, `code` unchanged.
+ * @throws When the bundle is not ASCII (the table counts characters, Storage bytes), or
+ *   the maker's `switch` does not have the shape `lazyModules` gives it.
+ * @example
+ * ```ts
+ * import { flashBindings } from "./flash_bindings.ts";
+ * import { lazyModules } from "./lazy_modules.ts";
+ * import assert from "node:assert/strict";
+ * const code = lazyModules(
+ *   "(() => {\n  // lib/a.ts\n  function twice(x) {\n    return 2 * x;\n  }\n\n" +
+ *     "  // main.ts\n  globalThis.out = twice(21);\n})();\n",
+ *   (path) => path.startsWith("lib/"),
+ * );
+ * const bundle = flashBindings(code, "app.js");
+ * // What Espruino's Storage.read gives: a slice of the stored file.
+ * const storage = { read: (name: string, at: number, length: number) => bundle.substr(at, length) };
+ * const scope: Record<string, unknown> = {};
+ * new Function("globalThis", "setTimeout", "require", "print", bundle)(
+ *   scope, () => 0, () => storage, () => {},
+ * );
+ * assert.equal(scope.out, 42);
+ * ```
+ */
+export function flashBindings(code: string, file: string): string {
+  // Storage.read counts bytes; the offsets below count characters.
+  if ([...code].some((char) => char.charCodeAt(0) > 0x7f)) {
+    throw new Error("flashBindings: the bundle is not ASCII");
+  }
+  const program = parse(code, {
+    ecmaVersion: "latest",
+    sourceType: "script",
+  }) as unknown as AstNode;
+  const maker = findNode(program, (node) => {
+    if (node.type !== "FunctionDeclaration" && node.type !== "FunctionExpression") return false;
+    const first = ((node.body as AstNode).body as AstNode[])[0];
+    return first !== undefined && first.type === "SwitchStatement" &&
+      code.slice(first.start, first.end).includes(JSON.stringify(NO_BINDING).slice(1, -1));
+  });
+  if (maker === undefined) return code;
+  const param = (maker.params as AstNode[])[0];
+  if (param === undefined || param.type !== "Identifier") {
+    throw new Error("flashBindings: the maker takes no binding number");
+  }
+  const sources: string[] = [];
+  const cases = (((maker.body as AstNode).body as AstNode[])[0] as AstNode).cases as AstNode[];
+  for (const clause of cases) {
+    const test = clause.test as AstNode | null;
+    if (test === null) continue; // the default: an unknown binding
+    const made = (clause.consequent as AstNode[])[0];
+    const value = made === undefined ? undefined : made.argument as AstNode | null | undefined;
+    if (test.type !== "Literal" || test.value !== sources.length || !isNode(value)) {
+      throw new Error("flashBindings: unexpected case " + code.slice(clause.start, clause.end));
+    }
+    sources.push("(" + code.slice(value.start, value.end) + ")");
+  }
+
+  let table = "";
+  let at = 0;
+  for (const source of sources) {
+    table += base36(at, OFFSET_DIGITS) + base36(source.length + 1, LENGTH_DIGITS);
+    at += source.length + 1; // and its `;`
+  }
+  const body = sources.join(";") + ";";
+  const signature = signatureOf(table + body);
+  const name = param.name as string;
+  const storage = 'require("Storage")';
+  const quoted = JSON.stringify(file);
+  // The numbers are the tail's places in the file, which depend on the head's length:
+  // recompute until they stop changing (their digits settle at once in practice).
+  let places = { signature: 0, table: 0, body: 0 };
+  for (let round = 0; round < 8; round++) {
+    const entry = places.table + "+" + name + "*" + ENTRY;
+    const read = (offset: string, digits: number) =>
+      "parseInt(" + storage + ".read(" + quoted + "," + offset + "," + digits + "),36)";
+    const makerBody = "{return eval(" + storage + ".read(" + quoted + "," + places.body + "+" +
+      read(entry, OFFSET_DIGITS) + "," + read(entry + "+" + OFFSET_DIGITS, LENGTH_DIGITS) + "))}";
+    const guard = "if(" + storage + ".read(" + quoted + "," + places.signature + "," +
+      SIGNATURE_CHARS + ")!==" + JSON.stringify(signature) + "){print(" +
+      JSON.stringify("housegrid: this bundle runs only from Storage file " + file) + ");return}";
+    const body0 = maker.body as AstNode;
+    const iife = findNode(
+      program,
+      (node) => node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression",
+    ) as AstNode;
+    const iifeBody = iife.body as AstNode;
+    const head = code.slice(0, iifeBody.start + 1) + guard +
+      code.slice(iifeBody.start + 1, body0.start) + makerBody + code.slice(body0.end).trimEnd();
+    const prefix = head + '\nif(0){"';
+    const next = {
+      signature: prefix.length,
+      table: prefix.length + SIGNATURE_CHARS,
+      body: prefix.length + SIGNATURE_CHARS + table.length + 2,
+    };
+    if (JSON.stringify(next) === JSON.stringify(places)) {
+      return prefix + signature + table + '";' + body + "}\n";
+    }
+    places = next;
+  }
+  throw new Error("flashBindings: the tail's place does not settle");
+}
