@@ -198,7 +198,7 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
     // Plain functions cost Espruino one variable less than arrows (see arrow_functions.ts).
     await Deno.writeTextFile(lazy, arrowsToFunctions(lazyModules(bundled, isLazyModule)));
     // The lazy bindings' code is then read from flash one binding at a time.
-    code = flashBindings(await bundleScript(lazy, { minify: true }), BOOT_FILE);
+    code = flashBindings(await bundleScript(lazy, { minify: true, format: "esm" }), BOOT_FILE);
   } finally {
     await Deno.remove(lazy);
   }

@@ -10,6 +10,12 @@
 export interface BundleOptions {
   /** Minify the output (names, whitespace). */
   minify: boolean;
+  /**
+   * `iife` (the default) wraps the output in a function; `esm` does not, for an entry that
+   * is already one script (a second wrapper would cost every function in it a scope array
+   * on Espruino).
+   */
+  format?: "iife" | "esm";
 }
 
 /**
@@ -28,7 +34,16 @@ export async function bundleScript(entry: string, options: BundleOptions): Promi
   const dir = await Deno.makeTempDir({ prefix: "housegrid-bundle-" });
   const outFile = dir + "/bundle.js";
   try {
-    const args = ["bundle", "--quiet", "--platform", "browser", "--format", "iife", "-o", outFile];
+    const args = [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "browser",
+      "--format",
+      options.format ?? "iife",
+      "-o",
+      outFile,
+    ];
     if (options.minify) args.push("--minify");
     args.push(entry);
     const result = await new Deno.Command(Deno.execPath(), {

@@ -49,11 +49,20 @@ const findNode = (root: AstNode, test: (node: AstNode) => boolean): AstNode | un
   return undefined;
 };
 
-// Table entries: the binding's offset in the tail and its length, in base 36.
+// Table entries: how the binding is made (`f` or `e`), its offset in the tail, its length
+// and the length of its parameter list, in base 36.
 const OFFSET_DIGITS = 5;
 const LENGTH_DIGITS = 3;
-const ENTRY = OFFSET_DIGITS + LENGTH_DIGITS;
+const PARAMS_DIGITS = 2;
+const ENTRY = 1 + OFFSET_DIGITS + LENGTH_DIGITS + PARAMS_DIGITS;
 const SIGNATURE_CHARS = 8;
+
+// A name that appears nowhere in the bundle.
+const freeName = (code: string, stem: string): string => {
+  let name = stem;
+  for (let i = 0; code.includes(name); i++) name = stem + i;
+  return name;
+};
 
 const base36 = (value: number, digits: number): string => {
   const text = value.toString(36);
@@ -133,27 +142,44 @@ export function flashBindings(code: string, file: string): string {
     sources.push("(" + code.slice(value.start, value.end) + ")");
   }
 
+  // A plain function with simple parameters is made by `Function(...)` on Espruino (see
+  // the module doc); anything else by `eval`.
+  const FUNCTION = /^\(function\(((?:[\w$]+,)*[\w$]+)?\)\{/;
   let table = "";
   let at = 0;
   for (const source of sources) {
-    table += base36(at, OFFSET_DIGITS) + base36(source.length + 1, LENGTH_DIGITS);
+    const head = source.match(FUNCTION);
+    const params = head === null ? 0 : (head[1] ?? "").length;
+    const made = head !== null && source.endsWith("})") && source.length - params - 14 > 0;
+    table += (made ? "f" : "e") + base36(at, OFFSET_DIGITS) +
+      base36(source.length, LENGTH_DIGITS) + base36(params, PARAMS_DIGITS);
     at += source.length + 1; // and its `;`
   }
   const body = sources.join(";") + ";";
   const signature = signatureOf(table + body);
   const name = param.name as string;
-  const storage = 'require("Storage")';
+  const loader = freeName(code, "$hg");
   const quoted = JSON.stringify(file);
   // The numbers are the tail's places in the file, which depend on the head's length:
   // recompute until they stop changing (their digits settle at once in practice).
   let places = { signature: 0, table: 0, body: 0 };
   for (let round = 0; round < 8; round++) {
-    const entry = places.table + "+" + name + "*" + ENTRY;
-    const read = (offset: string, digits: number) =>
-      "parseInt(" + storage + ".read(" + quoted + "," + offset + "," + digits + "),36)";
-    const makerBody = "{return eval(" + storage + ".read(" + quoted + "," + places.body + "+" +
-      read(entry, OFFSET_DIGITS) + "," + read(entry + "+" + OFFSET_DIGITS, LENGTH_DIGITS) + "))}";
-    const guard = "if(" + storage + ".read(" + quoted + "," + places.signature + "," +
+    // The maker keeps `n` as its only name: `eval` runs in its scope, and any other name
+    // could hide one of the bundle's that the evaluated code uses.
+    const makerBody = "{return " + loader + "(" + name + ",0)||eval(" + loader + "(" + name +
+      ",1))}";
+    const read = (offset: string, length: string) =>
+      "S.read(" + quoted + "," + offset + "," + length + ")";
+    const number = (offset: string, digits: number) =>
+      "parseInt(" + read(offset, String(digits)) + ",36)";
+    const loaderFunction = "function " + loader + '(n,e){var S=require("Storage"),t=' +
+      places.table + "+n*" + ENTRY + ",o=" + places.body + "+" + number("t+1", OFFSET_DIGITS) +
+      ",l=" + number("t+" + (1 + OFFSET_DIGITS), LENGTH_DIGITS) + ",p=" +
+      number("t+" + (1 + OFFSET_DIGITS + LENGTH_DIGITS), PARAMS_DIGITS) + ",s=" + loader +
+      '["\\xFFsco"],f;if(e)return ' + read("o", "l") + ";if(" + read("t", "1") +
+      '!=="f"||!s)return 0;f=Function.apply(0,(p?' + read("o+10", "p") +
+      '.split(","):[]).concat(' + read("o+p+12", "l-p-14") + '));f["\\xFFsco"]=s;return f}';
+    const guard = 'if(require("Storage").read(' + quoted + "," + places.signature + "," +
       SIGNATURE_CHARS + ")!==" + JSON.stringify(signature) + "){print(" +
       JSON.stringify("housegrid: this bundle runs only from Storage file " + file) + ");return}";
     const body0 = maker.body as AstNode;
@@ -162,7 +188,7 @@ export function flashBindings(code: string, file: string): string {
       (node) => node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression",
     ) as AstNode;
     const iifeBody = iife.body as AstNode;
-    const head = code.slice(0, iifeBody.start + 1) + guard +
+    const head = code.slice(0, iifeBody.start + 1) + guard + loaderFunction +
       code.slice(iifeBody.start + 1, body0.start) + makerBody + code.slice(body0.end).trimEnd();
     const prefix = head + '\nif(0){"';
     const next = {
