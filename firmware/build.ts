@@ -28,38 +28,12 @@ export const ALLOWED_MODULES: readonly string[] = [
 ];
 
 /**
- * Firmware modules whose bindings are made lazy like lib/'s (see lazy_modules.ts): all but
- * the entry points (`plug_main.ts`, `fan_main.ts`, which run at load) and `web_context.ts`
- * and `espruino_types.ts` (types only). What stays in memory is what the running closures
- * hold; the functions that made them go once the boot's task is over. Measured on
- * Espruino 2v29 (Linux build): making the runtime, MQTT, store, Wi-Fi, sensor and history
- * modules lazy too took the plug's idle from 1,160 to 1,060 variables.
- */
-export const LAZY_FIRMWARE_MODULES: readonly string[] = [
-  "firmware/web.ts",
-  "firmware/web_history.ts",
-  "firmware/web_port.ts",
-  "firmware/web_page.ts",
-  "firmware/web_update.ts",
-  "firmware/web_crypto.ts",
-  "firmware/boot_installer.ts",
-  "firmware/flash_stage.ts",
-  "firmware/config.ts",
-  "firmware/firmware_boot.ts",
-  "firmware/adc_burst.ts",
-  "firmware/bme280_i2c.ts",
-  "firmware/bme280.ts",
-  "firmware/device_runtime.ts",
-  "firmware/mqtt_net.ts",
-  "firmware/storage.ts",
-  "firmware/wifi.ts",
-  "firmware/web_history_record.ts",
-  "firmware/firmware.ts",
-];
-
-/**
- * Whether a bundled module's bindings are made lazy (see lazy_modules.ts): all of lib/
- * and {@linkcode LAZY_FIRMWARE_MODULES}.
+ * Whether a bundled module's bindings are made lazy (see lazy_modules.ts): all of lib/ and
+ * of firmware/ but the entry points (`plug_main.ts`, `fan_main.ts`, which run at load).
+ * What stays in memory is what the running closures hold; the functions that made them go
+ * once the boot's task is over. Measured on Espruino 2v29 (Linux build): making the
+ * runtime, MQTT, store, Wi-Fi, sensor and history modules lazy too took the plug's idle
+ * from 1,160 to 1,060 variables.
  *
  * @param path The module's path, e.g. `lib/power.ts`.
  * @returns `true` to make its bindings lazy, `false` to keep them resident.
@@ -68,11 +42,13 @@ export const LAZY_FIRMWARE_MODULES: readonly string[] = [
  * import { isLazyModule } from "./build.ts";
  * import assert from "node:assert/strict";
  * assert.equal(isLazyModule("lib/power.ts"), true);
- * assert.equal(isLazyModule("firmware/mqtt_net.ts"), false);
+ * assert.equal(isLazyModule("firmware/mqtt_net.ts"), true);
+ * assert.equal(isLazyModule("firmware/plug_main.ts"), false);
  * ```
  */
 export function isLazyModule(path: string): boolean {
-  return path.startsWith("lib/") || LAZY_FIRMWARE_MODULES.includes(path);
+  const entries = Object.values(FIRMWARE_ENTRIES).map((entry) => "firmware/" + entry);
+  return path.startsWith("lib/") || (path.startsWith("firmware/") && !entries.includes(path));
 }
 
 /** The device kinds and their entry points. */

@@ -5,7 +5,7 @@ import { lazyModules } from "./lazy_modules.ts";
 import { bundleScript } from "./bundle.ts";
 
 /** Runs a bundle as the chip does: stored in a file it reads slices of. */
-const runStored = (bundle: string, stored: Record<string, string>) => {
+const runStored = (bundle: string, stored: Record<string, string>, file?: string) => {
   const scope: Record<string, unknown> = {};
   const printed: string[] = [];
   const reads: Array<[number, number]> = [];
@@ -15,11 +15,12 @@ const runStored = (bundle: string, stored: Record<string, string>) => {
       return stored[name]?.substr(at, length);
     },
   };
-  new Function("globalThis", "setTimeout", "require", "print", bundle)(
+  new Function("globalThis", "setTimeout", "require", "print", "__FILE__", bundle)(
     scope,
     () => 0,
     () => storage,
     (line: string) => printed.push(line),
+    file,
   );
   return { scope, printed, reads };
 };
@@ -56,10 +57,15 @@ Deno.test("bindings read from the stored bundle give what the bundle computed", 
   const expected = [14, greeting.length, "*/ }) if(0){ ;", 3];
   const stored = runStored(bundle, { "app.js": bundle });
   assert.deepEqual(stored.scope.out, expected);
-  // The bindings' code sits in the never-run tail, not in the maker.
-  const tail = bundle.indexOf("\nif(0){");
-  assert.ok(tail > 0 && bundle.indexOf("2*") > tail);
-  assert.ok(stored.reads.every(([at]) => at >= tail));
+  // The bindings' code sits in the never-run block before the script, not in the maker.
+  assert.ok(bundle.startsWith('if(0){"'));
+  const script = bundle.indexOf("}\n(") + 2;
+  assert.ok(bundle.indexOf("2*") < script);
+  assert.ok(stored.reads.some(([at]) => at > 0 && at < script));
+  // Run by load(file) (a trial of an update), it reads that file; a version tag line
+  // before it moves every place.
+  const tagged = "// housegrid-version: 1.2.3\n" + bundle;
+  assert.deepEqual(runStored(tagged, { "new.js": tagged }, "new.js").scope.out, expected);
 });
 
 Deno.test("a bundle that does not run from its Storage file stops with a message", async () => {
@@ -71,7 +77,9 @@ Deno.test("a bundle that does not run from its Storage file stops with a message
   for (const stored of [{}, { "app.js": other }] as Record<string, string>[]) {
     const run = runStored(bundle, stored);
     assert.equal(run.scope.out, undefined);
-    assert.deepEqual(run.printed, ["housegrid: this bundle runs only from Storage file app.js"]);
+    assert.deepEqual(run.printed, [
+      "housegrid: this bundle must run from its own Storage file, not app.js",
+    ]);
   }
 });
 

@@ -5,8 +5,8 @@
  * Receiving: the bundle is written to Storage ({@linkcode STAGING_FILE}) chunk by chunk
  * as it arrives, never held in RAM, after checking its declared size against the limit
  * and the free flash. Then it is checked: a well-formed version tag (optional), no NUL
- * bytes, and the shape every build has (one script `(()=>{ ... })();`) — all a chip can
- * afford, since parsing 70 KB would need more RAM than it has. Its SHA-256 is computed
+ * bytes, and the shape every build has (it begins `if(0){"` or `(function(){` and ends
+ * `})();`): all a chip can afford, since parsing 70 KB would need more RAM than it has. Its SHA-256 is computed
  * from flash (natively, or in JavaScript in time slices so the Wi-Fi keeps running) and
  * answered either way; a refused bundle is erased.
  *
@@ -106,7 +106,9 @@ const rawStaged = (web: ChipWeb, area: StageArea): Staged => ({
   raw: area,
 });
 
-const BUNDLE_HEAD = "(()=>{";
+// How builds begin: with the lazy bindings' block (flash_bindings.ts), or (builds without
+// lazy bindings, and older ones) with the script itself.
+const BUNDLE_HEADS = ['if(0){"', "(function(){", "(()=>{"];
 const BUNDLE_TAIL = "})();";
 
 const recordFile = (): string => DEFAULT_STORE_LIMITS.prefix + FIRMWARE_KEY;
@@ -184,11 +186,12 @@ const bundleProblem = (staged: Staged, size: number, hasNul: boolean): string | 
   const start = tagged ? head.indexOf("\n") + 1 : 0;
   const tail = staged.read(Math.max(0, size - 32), Math.min(size, 32)).trim();
   if (
-    (tagged && start === 0) || head.substr(start, BUNDLE_HEAD.length) !== BUNDLE_HEAD ||
+    (tagged && start === 0) ||
+    !BUNDLE_HEADS.some((opening) => head.substr(start, opening.length) === opening) ||
     tail.substr(tail.length - BUNDLE_TAIL.length) !== BUNDLE_TAIL
   ) {
-    return "not a firmware bundle: it must be one script " + BUNDLE_HEAD + " ... " + BUNDLE_TAIL +
-      " as the build makes it";
+    return "not a firmware bundle: it must begin " + BUNDLE_HEADS.join(" or ") + " and end " +
+      BUNDLE_TAIL + " as the build makes it";
   }
   return null;
 };
