@@ -57,6 +57,9 @@ export const LAZY_MAKER = "__make";
 /** The start of the error `__make` throws for an unknown binding; marks it after minifying. */
 export const NO_BINDING = "housegrid: no lazy binding ";
 
+// How many bindings a task makes before the functions among them are dropped.
+const MADE_PER_TASK = 16;
+
 // A literal this short costs less written at each use than made and cached.
 const INLINE_STRING_MAX = 32;
 
@@ -253,6 +256,7 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
   if (indexOf.size > 0) {
     out.push("  var __evictPending = false;");
     out.push("  var __c = [];");
+    out.push("  var __made = 0;");
     out.push("  function __evict() {");
     out.push("    __evictPending = false;");
     out.push("    __c = [];");
@@ -260,6 +264,16 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     out.push("  function __g(n) {");
     out.push("    var m = __c[n];");
     out.push("    if (m === undefined) {");
+    // A long task drops the functions it made so far now and then: those still running
+    // stay alive through the call stack, the others go (constants stay: code may compare
+    // them by identity).
+    out.push("      if (++__made > " + MADE_PER_TASK + ") {");
+    out.push("        __made = 0;");
+    // A new array: Espruino's for-in skips the element after one deleted under it.
+    out.push("        var kept = [];");
+    out.push('        for (var i in __c) if (typeof __c[i] !== "function") kept[i] = __c[i];');
+    out.push("        __c = kept;");
+    out.push("      }");
     out.push("      m = __c[n] = " + LAZY_MAKER + "(n);");
     out.push("      if (!__evictPending) {");
     out.push("        __evictPending = true;");

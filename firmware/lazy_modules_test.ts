@@ -108,3 +108,21 @@ Deno.test("lib's own code made lazy gives the same results as the plain bundle",
     await Deno.remove(entry);
   }
 });
+
+Deno.test("a long task drops the functions it made, never the constants", () => {
+  const functions = Array.from(
+    { length: 40 },
+    (_, i) => `  function f${i}(x) {\n    return x + ${i};\n  }`,
+  );
+  const bundle = "(() => {\n  // lib/many.ts\n  var TABLE = [1, 2];\n" + functions.join("\n") +
+    "\n\n  // main.ts\n  globalThis.first = () => [f0, TABLE];\n" +
+    "  globalThis.all = () => [" + functions.map((_, i) => `f${i}(1)`).join(", ") + "];\n})();\n";
+  const lazy = load(lazyModules(bundle, LIB));
+  const { first, all } = lazy.scope as Record<string, () => unknown[]>;
+  const [f0, table] = first!();
+  assert.deepEqual(all!(), Array.from({ length: 40 }, (_, i) => 1 + i));
+  const [f0Again, tableAgain] = first!();
+  assert.notEqual(f0Again, f0, "the function was made again");
+  assert.equal(tableAgain, table, "the constant was kept");
+  assert.equal(lazy.queue.length, 1, "still one eviction at the end of the task");
+});
