@@ -13,25 +13,7 @@
  */
 
 import { parse } from "acorn";
-
-interface AstNode {
-  type: string;
-  start: number;
-  end: number;
-  [key: string]: unknown;
-}
-
-const isNode = (value: unknown): value is AstNode =>
-  typeof value === "object" && value !== null && typeof (value as AstNode).type === "string";
-
-const childrenOf = (node: AstNode): AstNode[] => {
-  const out: AstNode[] = [];
-  for (const key of Object.keys(node)) {
-    const value = node[key];
-    for (const child of Array.isArray(value) ? value : [value]) if (isNode(child)) out.push(child);
-  }
-  return out;
-};
+import { type AstNode, childrenOf } from "./ast.ts";
 
 // Whether an arrow's own code (not that of plain functions inside it) needs its lexical
 // `this`, `arguments`, `super` or `new.target`.

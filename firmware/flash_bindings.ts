@@ -33,27 +33,14 @@
  */
 
 import { parse } from "acorn";
+import { type AstNode, childrenOf, isNode } from "./ast.ts";
 import { NO_BINDING } from "./lazy_modules.ts";
-
-interface AstNode {
-  type: string;
-  start: number;
-  end: number;
-  [key: string]: unknown;
-}
-
-const isNode = (value: unknown): value is AstNode =>
-  typeof value === "object" && value !== null && typeof (value as AstNode).type === "string";
 
 const findNode = (root: AstNode, test: (node: AstNode) => boolean): AstNode | undefined => {
   if (test(root)) return root;
-  for (const key of Object.keys(root)) {
-    const value = root[key];
-    for (const child of Array.isArray(value) ? value : [value]) {
-      if (!isNode(child)) continue;
-      const found = findNode(child, test);
-      if (found !== undefined) return found;
-    }
+  for (const child of childrenOf(root)) {
+    const found = findNode(child, test);
+    if (found !== undefined) return found;
   }
   return undefined;
 };

@@ -31,13 +31,7 @@
 
 import { parse } from "acorn";
 import { analyze } from "eslint-scope";
-
-interface AstNode {
-  type: string;
-  start: number;
-  end: number;
-  [key: string]: unknown;
-}
+import { type AstNode, childrenOf } from "./ast.ts";
 
 interface ScopeReference {
   identifier: AstNode;
@@ -63,20 +57,12 @@ const MADE_PER_TASK = 16;
 // A literal this short costs less written at each use than made and cached.
 const INLINE_STRING_MAX = 32;
 
-const isNode = (value: unknown): value is AstNode =>
-  typeof value === "object" && value !== null && typeof (value as AstNode).type === "string";
-
 const parentsOf = (root: AstNode): Map<AstNode, AstNode> => {
   const parents = new Map<AstNode, AstNode>();
   const walk = (node: AstNode): void => {
-    for (const key of Object.keys(node)) {
-      const value = node[key];
-      for (const child of Array.isArray(value) ? value : [value]) {
-        if (isNode(child)) {
-          parents.set(child, node);
-          walk(child);
-        }
-      }
+    for (const child of childrenOf(node)) {
+      parents.set(child, node);
+      walk(child);
     }
   };
   walk(root);
