@@ -1,7 +1,7 @@
 /**
  * Moves the code of a bundle's lazy bindings (see lazy_modules.ts) out of the function
- * that makes them and into the bundle's tail, from where the chip reads and evaluates one
- * binding at a time, straight from flash.
+ * that makes them and into a block at the bundle's start, from where the chip reads and
+ * evaluates one binding at a time, straight from flash.
  *
  * Why: Espruino runs code by reading its text. `lazyModules` leaves a `switch` that
  * makes binding `n`; to reach a case Espruino reads past the text of every case before
@@ -10,7 +10,7 @@
  * Espruino makes while it evaluates text held in flash keeps only a pointer into that
  * text (its code is never copied to RAM), and `require("Storage").read(file, offset,
  * length)` gives such text without copying it. So the maker becomes: look up binding
- * `n`'s place in a table in the tail, read that slice of the bundle's own Storage file,
+ * `n`'s place in the block's table, read that slice of the bundle's own Storage file,
  * and `eval` it in the maker's scope (which sees the bundle's top-level names as the
  * `switch` did).
  *
@@ -45,7 +45,7 @@ const findNode = (root: AstNode, test: (node: AstNode) => boolean): AstNode | un
   return undefined;
 };
 
-// Table entries: how the binding is made (`f` or `e`), its offset in the tail, its length
+// Table entries: how the binding is made (`f` or `e`), its offset in the block, its length
 // and the length of its parameter list, in base 36.
 const OFFSET_DIGITS = 5;
 const LENGTH_DIGITS = 3;
@@ -66,7 +66,7 @@ const base36 = (value: number, digits: number): string => {
   return text.padStart(digits, "0");
 };
 
-// FNV-1a, 32 bits: tells one build's tail from another's.
+// FNV-1a, 32 bits: tells one build's block from another's.
 const signatureOf = (text: string): string => {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -155,7 +155,7 @@ export function flashBindings(code: string, bootFile: string): string {
   const signature = signatureOf(table + body);
   const name = param.name as string;
   const loader = freeName(code, "$hg");
-  // The tail comes first, so its places do not depend on the rest; they count from the
+  // The block comes first, so its places do not depend on the rest; they count from the
   // end of an optional first line (a version tag, see web_update.ts), found at boot.
   const opening = 'if(0){"';
   const places = {
@@ -163,7 +163,7 @@ export function flashBindings(code: string, bootFile: string): string {
     table: opening.length + SIGNATURE_CHARS,
     body: opening.length + SIGNATURE_CHARS + table.length + 2,
   };
-  const tail = opening + signature + table + '";' + body + "}\n";
+  const block = opening + signature + table + '";' + body + "}\n";
   const file = loader + "f";
   const base = loader + "b";
   // The maker keeps `n` as its only name: `eval` runs in its scope, and any other name
@@ -196,7 +196,7 @@ export function flashBindings(code: string, bootFile: string): string {
   ) as AstNode;
   const iifeBody = iife.body as AstNode;
   const makerBlock = maker.body as AstNode;
-  return tail + code.slice(0, iifeBody.start + 1) + where + loaderFunction +
+  return block + code.slice(0, iifeBody.start + 1) + where + loaderFunction +
     code.slice(iifeBody.start + 1, makerBlock.start) + makerBody +
     code.slice(makerBlock.end).trimEnd() + "\n";
 }

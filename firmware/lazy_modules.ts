@@ -25,6 +25,9 @@
  * to 1,600 variables, but a web command still made some 2,700 variables of functions
  * and tables, most of which it never ran; per binding, a task makes only what it runs
  * (the relay command's peak fell from 4,632 to 2,838 variables, idle from 1,382 to 1,250).
+ * A long task also drops the functions it made every {@linkcode MADE_PER_TASK} bindings
+ * (2,111 to 1,534 at that command); with whole modules that was tried and cost more, since
+ * a module came back whole each time.
  *
  * @module
  */
@@ -41,7 +44,6 @@ interface ScopeReference {
 
 interface ScopeVariable {
   name: string;
-  defs: Array<{ type: string; node: AstNode; name: AstNode }>;
   references: ScopeReference[];
 }
 
@@ -51,8 +53,8 @@ export const LAZY_MAKER = "__make";
 /** The start of the error `__make` throws for an unknown binding; marks it after minifying. */
 export const NO_BINDING = "housegrid: no lazy binding ";
 
-// How many bindings a task makes before the functions among them are dropped.
-const MADE_PER_TASK = 16;
+/** How many bindings a task makes before the functions among them are dropped. */
+export const MADE_PER_TASK = 16;
 
 // A literal this short costs less written at each use than made and cached.
 const INLINE_STRING_MAX = 32;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bundleScript } from "./bundle.ts";
-import { lazyModules } from "./lazy_modules.ts";
+import { lazyModules, MADE_PER_TASK } from "./lazy_modules.ts";
 
 // Three modules as esbuild lays them out: a lazy library of two modules and a resident
 // main that logs when the library's table is made and keeps a library function as a value.
@@ -110,8 +110,9 @@ Deno.test("lib's own code made lazy gives the same results as the plain bundle",
 });
 
 Deno.test("a long task drops the functions it made, never the constants", () => {
+  const count = MADE_PER_TASK * 2 + 8;
   const functions = Array.from(
-    { length: 40 },
+    { length: count },
     (_, i) => `  function f${i}(x) {\n    return x + ${i};\n  }`,
   );
   const bundle = "(() => {\n  // lib/many.ts\n  var TABLE = [1, 2];\n" + functions.join("\n") +
@@ -120,7 +121,7 @@ Deno.test("a long task drops the functions it made, never the constants", () => 
   const lazy = load(lazyModules(bundle, LIB));
   const { first, all } = lazy.scope as Record<string, () => unknown[]>;
   const [f0, table] = first!();
-  assert.deepEqual(all!(), Array.from({ length: 40 }, (_, i) => 1 + i));
+  assert.deepEqual(all!(), Array.from({ length: count }, (_, i) => 1 + i));
   const [f0Again, tableAgain] = first!();
   assert.notEqual(f0Again, f0, "the function was made again");
   assert.equal(tableAgain, table, "the constant was kept");
