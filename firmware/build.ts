@@ -174,15 +174,13 @@ export function checkRequires(code: string, allowed: readonly string[]): string[
  */
 export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware> {
   const entry = new URL(FIRMWARE_ENTRIES[kind], import.meta.url);
-  // lib/ is instantiated per use (see lazy_modules.ts), then everything is minified.
+  // Bindings are made per use (see lazy_modules.ts), then everything is minified.
   const bundled = await bundleScript(entry.pathname, { minify: false });
   const lazy = await Deno.makeTempFile({ prefix: "housegrid-" + kind + "-", suffix: ".js" });
   let code: string;
   try {
-    // lib/ is made lazy, and the web server's modules; other firmware modules hold the
-    // long-lived closures anyway, and making them lazy too was measured to cost more than
-    // it saves.
-    // Plain functions cost Espruino one variable less than arrows (see arrow_functions.ts).
+    // All but the entry points' bindings are made lazy (see isLazyModule). Plain
+    // functions cost Espruino one variable less than arrows (see arrow_functions.ts).
     await Deno.writeTextFile(lazy, arrowsToFunctions(lazyModules(bundled, isLazyModule)));
     // The lazy bindings' code is then read from flash one binding at a time.
     code = flashBindings(await bundleScript(lazy, { minify: true, format: "esm" }), BOOT_FILE);
