@@ -17,7 +17,8 @@
  * The bindings come first, as `if(0){"<signature><table>";(<binding 0>);(<binding 1>);...}`
  * (parsed at boot, never run), then the bundle's own script. The file read is the one
  * `load(file)` ran (`__FILE__`, a trial of an update) or else the boot file; places count
- * from the end of an optional first line (a version tag). The signature (a hash of the
+ * from the block's opening, found at start within the file's first bytes (after a version
+ * tag line, say). The signature (a hash of the
  * table and the bindings' code) is checked when the bundle starts: a bundle that does not
  * run from its own Storage file (typed at the REPL, or a file holding another build)
  * stops with a message instead of reading another bundle's code.
@@ -52,6 +53,8 @@ const LENGTH_DIGITS = 3;
 const PARAMS_DIGITS = 2;
 const ENTRY = 1 + OFFSET_DIGITS + LENGTH_DIGITS + PARAMS_DIGITS;
 const SIGNATURE_CHARS = 8;
+// How far into the file the block's opening is looked for.
+const PREFIX_MAX = 300;
 
 // A name that appears nowhere in the bundle.
 const freeName = (code: string, stem: string): string => {
@@ -155,8 +158,9 @@ export function flashBindings(code: string, bootFile: string): string {
   const signature = signatureOf(table + body);
   const name = param.name as string;
   const loader = freeName(code, "$hg");
-  // The block comes first, so its places do not depend on the rest; they count from the
-  // end of an optional first line (a version tag, see web_update.ts), found at boot.
+  // The block comes first, so its places do not depend on the rest; they count from where
+  // the block begins, found at boot: after a version-tag line (see web_update.ts), or
+  // whatever an upload tool might put before it.
   const opening = 'if(0){"';
   const places = {
     signature: opening.length,
@@ -184,8 +188,8 @@ export function flashBindings(code: string, bootFile: string): string {
   // The file: the one `load(file)` ran (a trial of an update), else the boot file.
   const storage = 'require("Storage")';
   const where = "var " + file + '=typeof __FILE__=="string"&&__FILE__||' +
-    JSON.stringify(bootFile) + "," + base + "=" + storage + ".read(" + file + ',0,2)=="//"?' +
-    storage + ".read(" + file + ',0,200).indexOf("\\n")+1:0;if(' + storage + ".read(" + file +
+    JSON.stringify(bootFile) + "," + base + "=(" + storage + ".read(" + file + ",0," +
+    PREFIX_MAX + ')||"").indexOf(' + JSON.stringify(opening) + ");if(" + storage + ".read(" + file +
     "," + base + "+" + places.signature + "," + SIGNATURE_CHARS + ")!==" +
     JSON.stringify(signature) + "){print(" +
     JSON.stringify("housegrid: this bundle must run from its own Storage file, not ") + "+" +
