@@ -403,3 +403,65 @@ Deno.test("deno task sim --firmware runs the fleet from the bundles", async () =
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("FirmwareDevice: an update through the page runs its trial from hg.fw.new and installs", async () => {
+  const broker = await startBroker({ port: 0 });
+  const clock = new VirtualClock({ startMs: START_MS });
+  const printed: string[] = [];
+  const device = new FirmwareDevice({
+    kind: "plugs",
+    id: "p8",
+    prefix: "",
+    clock,
+    code: BUNDLES.plug,
+    broker: { host: "127.0.0.1", port: broker.port },
+    load: constantLoad(100),
+    onPrint: (line) => printed.push(line),
+  });
+  const drive = async (condition: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 10000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+      clock.advanceBy(100);
+      await wallDelay(1);
+    }
+  };
+  try {
+    device.start();
+    await drive(() => device.connected, "connected");
+    await device.shim!.http.listening();
+    const base = device.shim!.http.servers()[0]!.url + "/devices/p8/";
+    const origin = new URL(base).origin;
+    const setup = await fetch(base + "api/setup", {
+      method: "POST",
+      headers: { origin, "content-type": "application/json" },
+      body: JSON.stringify({ password: "correct horse" }),
+    });
+    assert.equal(setup.status, 200);
+    const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const csrf = (await setup.json()).csrf as string;
+    // Another build (its own signature) after a version-tag line: its trial must read its
+    // lazy code from the file it was started from, not from the running .bootcde.
+    const signature = BUNDLES.plug.slice('if(0){"'.length, 'if(0){"'.length + 8);
+    assert.equal(BUNDLES.plug.split(signature).length, 3, "in the block and in the check");
+    const tagged = "// housegrid-version: 9.9.9\n" + BUNDLES.plug.replaceAll(signature, "0badc0de");
+    const update = await fetch(base + "api/update", {
+      method: "POST",
+      headers: { origin, cookie, "x-csrf-token": csrf, "content-type": "application/javascript" },
+      body: tagged,
+    });
+    assert.equal(update.status, 200);
+    assert.deepEqual((await update.json()).applied, true);
+    await drive(() => device.boots === 2 && device.connected, "the trial connected");
+    await drive(
+      () => printed.some((line) => line.includes("firmware: 9.9.9 installed")),
+      "installed after the trial",
+    );
+    assert.equal(device.storage.module().read(".bootcde"), tagged);
+    assert.deepEqual(device.shim?.errors, []);
+    assert.ok(!printed.some((line) => line.includes("must run from its own Storage file")));
+  } finally {
+    await device.stop();
+    await broker.stop();
+  }
+});
