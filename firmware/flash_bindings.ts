@@ -110,7 +110,7 @@ const signatureOf = (text: string): string => {
  */
 export function flashBindings(code: string, bootFile: string): string {
   // Storage.read counts bytes; the offsets below count characters.
-  if ([...code].some((char) => char.charCodeAt(0) > 0x7f)) {
+  if (/[\u0080-\uffff]/.test(code)) {
     throw new Error("flashBindings: the bundle is not ASCII");
   }
   const program = parse(code, {

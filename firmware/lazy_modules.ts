@@ -80,9 +80,8 @@ const isInlineLiteral = (node: AstNode): boolean => {
   return typeof node.value !== "string" || node.value.length <= INLINE_STRING_MAX;
 };
 
-/** One lazy top-level binding: its name and the expression that makes it. */
+/** One lazy top-level binding: the expression that makes it. */
 interface LazyBinding {
-  name: string;
   /** Source range of the expression (for a function declaration, the whole of it). */
   start: number;
   end: number;
@@ -156,9 +155,7 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
       (statement.type === "FunctionDeclaration" || statement.type === "ClassDeclaration") &&
       id !== null && id !== undefined
     ) {
-      const name = id.name as string;
-      bindings.set(name, {
-        name,
+      bindings.set(id.name as string, {
         start: statement.start,
         end: statement.end,
         declaration: true,
@@ -173,9 +170,7 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
         if (target.type !== "Identifier" || init === null) {
           throw new Error("lazyModules: " + path + " declares a binding without a value");
         }
-        const name = target.name as string;
-        bindings.set(name, {
-          name,
+        bindings.set(target.name as string, {
           start: init.start,
           end: init.end,
           declaration: false,
@@ -212,8 +207,8 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
       if (binding.inline) {
         text = "(" + code.slice(binding.start, binding.end) + ")";
       } else {
-        if (!indexOf.has(binding.name)) indexOf.set(binding.name, indexOf.size);
-        text = "__g(" + indexOf.get(binding.name) + ")";
+        if (!indexOf.has(variable.name)) indexOf.set(variable.name, indexOf.size);
+        text = "__g(" + indexOf.get(variable.name) + ")";
       }
       const parent = parents.get(id);
       if (parent !== undefined && parent.type === "Property" && parent.shorthand === true) {
