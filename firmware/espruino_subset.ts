@@ -45,6 +45,19 @@ const FORBIDDEN_GLOBALS = new Set([
   "queueMicrotask",
 ]);
 
+// The firmware drops built-in classes from the root scope between tasks (lazy_modules.ts);
+// an instance of one of these made before then fails `instanceof` against the class made
+// again (measured on 2v29; arrays, typed arrays, objects and functions pass).
+const INSTANCEOF_UNRELIABLE = new Set([
+  "Error",
+  "RegExp",
+  "Date",
+  "DataView",
+  "String",
+  "Number",
+  "Boolean",
+]);
+
 const FORBIDDEN_STATICS: Record<string, string[]> = {
   Array: ["from", "of"],
   Promise: ["allSettled", "any"],
@@ -172,6 +185,13 @@ function checkNode(node: Node, parent: Node | null, report: (n: Node, m: string)
     case "LogicalExpression": {
       const message = FORBIDDEN_OPERATORS[node.operator as string];
       if (message) report(node, message);
+      const right = node.right as Node;
+      if (
+        node.operator === "instanceof" && right.type === "Identifier" &&
+        INSTANCEOF_UNRELIABLE.has(right.name as string)
+      ) {
+        report(node, "instanceof " + right.name + " (the class is made again between tasks)");
+      }
       break;
     }
     case "Literal":

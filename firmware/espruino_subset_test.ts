@@ -19,6 +19,7 @@ Deno.test("accepts the constructs Espruino 2v29 runs", () => {
     later();
     const at = { at: 1 }.at;
     "x".replaceAll("x", "y");
+    const bytes = t instanceof Uint8Array || t instanceof Array;
   `;
   assert.deepEqual(checkEspruinoSubset(code), []);
 });
@@ -51,6 +52,8 @@ Deno.test("reports each construct Espruino 2v29 lacks", () => {
     ["x = Number.isNaN(a);", "missing built-in Number.isNaN"],
     ["x = Number.EPSILON;", "missing built-in Number.EPSILON"],
     ["class E extends Error {}", "class extending Error (instanceof breaks)"],
+    ["x = e instanceof Error;", "instanceof Error (the class is made again between tasks)"],
+    ["x = d instanceof Date;", "instanceof Date (the class is made again between tasks)"],
     ["class C { #p = 1; }", "private class member (#name)"],
     ["class C { p; }", "class field without an initializer"],
     ["x = /^ab?c$/;", "RegExp ? quantifier (unsupported)"],

@@ -56,6 +56,38 @@ export const NO_BINDING = "housegrid: no lazy binding ";
 /** How many bindings a task makes before the functions among them are dropped. */
 export const MADE_PER_TASK = 16;
 
+/**
+ * Built-in classes the bundle's tasks drop from Espruino's root scope when they end. Only
+ * classes whose prototypes the bundle never changes and whose instances it never tests
+ * with `instanceof` against a class made since (`Uint8Array` and the like still pass;
+ * `Error` and `RegExp` would not: espruino_subset.ts refuses such tests).
+ */
+const BUILT_IN_CLASSES: readonly string[] = [
+  "Object",
+  "Function",
+  "String",
+  "Number",
+  "Boolean",
+  "Array",
+  "Date",
+  "Error",
+  "RegExp",
+  "ArrayBuffer",
+  "ArrayBufferView",
+  "Uint8Array",
+  "Uint16Array",
+  "Int16Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "DataView",
+  "File",
+  "httpSrv",
+  "httpSRq",
+  "httpSRs",
+  "Socket",
+];
+
 // A literal this short costs less written at each use than made and cached.
 const INLINE_STRING_MAX = 32;
 
@@ -243,6 +275,12 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     out.push("  function __evict() {");
     out.push("    __evictPending = false;");
     out.push("    __c = [];");
+    out.push("    __made = 0;");
+    // Espruino (whose root holds the hidden object "\xFF") keeps every built-in class code
+    // asked for in its root scope, 6 to 9 variables each: the next use makes it again.
+    out.push('    if (typeof global == "object" && "\\xFF" in global) {');
+    for (const name of BUILT_IN_CLASSES) out.push("      delete global." + name + ";");
+    out.push("    }");
     out.push("  }");
     out.push("  function __g(n) {");
     out.push("    var m = __c[n];");

@@ -41,6 +41,27 @@ const load = (code: string) => {
   return { scope, queue };
 };
 
+Deno.test("a task's end drops the built-in classes from Espruino's root, and only there", () => {
+  const code = lazyModules(BUNDLE, LIB);
+  const run = (global: Record<string, unknown>) => {
+    const queue: Array<() => void> = [];
+    const scope: Record<string, unknown> = {};
+    new Function("globalThis", "setTimeout", "global", code)(
+      scope,
+      (task: () => void) => queue.push(task),
+      global,
+    );
+    (scope.run as (x: number) => number[])(1);
+    while (queue.length > 0) queue.shift()!();
+    return global;
+  };
+  const root = () => ({ Object: 1, Uint8Array: 2, Error: 3, I2C1: 4, run: 5 });
+  // Espruino's root holds the hidden "\xFF": classes go, instances and the rest stay.
+  assert.deepEqual(Object.keys(run({ "\xFF": {}, ...root() })), ["\xFF", "I2C1", "run"]);
+  // Anywhere else (V8, the shim) nothing is touched.
+  assert.deepEqual(run(root()), root());
+});
+
 Deno.test("lazy bindings compute what the plain bundle computes", () => {
   const plain = load(BUNDLE).scope;
   const lazy = load(lazyModules(BUNDLE, LIB)).scope;
