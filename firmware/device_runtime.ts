@@ -20,6 +20,7 @@ import type { DeviceEffect } from "../lib/device_effects.ts";
 import { discoveryMessageAt, discoveryMessageCount } from "../lib/discovery.ts";
 import type { DiscoveryOptions } from "../lib/discovery.ts";
 import type { NetworkInfo } from "../lib/ports.ts";
+import { storeFlush, storeNextFlushMs, storeWrite } from "./storage.ts";
 import type { BoundedStore } from "./storage.ts";
 
 /** Time between two discovery messages. */
@@ -172,7 +173,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
     bootEffects = null;
     if (event === undefined) {
       timer = null;
-      ports.store.flush();
+      storeFlush(ports.store);
       event = { type: "tick", nowMs: ports.nowMs() };
     }
     if (event !== null) {
@@ -184,7 +185,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
       if (effect.type === "publish" || effect.type === "subscribe") {
         outbox.push(effect);
         if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
-      } else if (effect.type === "save") ports.store.write(effect.key, effect.value);
+      } else if (effect.type === "save") storeWrite(ports.store, effect.key, effect.value);
       else if (effect.type === "discovery") {
         discovery = effect.options;
         discoveryIndex = 0;
@@ -195,7 +196,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
     }
     if (timer !== null) ports.clearTimeout(timer);
     let deadline = driver.deadlineMs(state);
-    const flush = ports.store.nextFlushMs();
+    const flush = storeNextFlushMs(ports.store);
     if (flush !== null && flush < deadline) deadline = flush;
     // `dispatch` itself is the timer's function: no closure (which would also keep this
     // scope), no function of its own.

@@ -18,6 +18,7 @@ import type { DeviceConfig, FanHardware } from "./config.ts";
 import type { Runtime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
 import { FIRMWARE_VERSION, startFirmware } from "./firmware.ts";
+import { storeRead } from "./storage.ts";
 
 const g = espruinoGlobals();
 
@@ -32,7 +33,7 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
       prefix: config.prefix,
       id: config.id,
       nowMs: nowMs,
-      settingsText: store.read("settings"),
+      settingsText: storeRead(store, "settings"),
       network: network,
       swVersion: FIRMWARE_VERSION,
     });

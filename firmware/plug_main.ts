@@ -19,6 +19,7 @@ import type { DeviceConfig, PlugHardware } from "./config.ts";
 import type { Runtime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
 import { FIRMWARE_VERSION, startFirmware } from "./firmware.ts";
+import { storeRead } from "./storage.ts";
 
 const g = espruinoGlobals();
 
@@ -36,9 +37,9 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
       prefix: config.prefix,
       id: config.id,
       nowMs: nowMs,
-      settingsText: store.read("settings"),
-      energyText: store.read("energy"),
-      relayText: store.read("relay"),
+      settingsText: storeRead(store, "settings"),
+      energyText: storeRead(store, "energy"),
+      relayText: storeRead(store, "relay"),
       network: network,
       swVersion: FIRMWARE_VERSION,
     });

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { EspruinoStorage } from "./espruino_types.ts";
-import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
+import {
+  createStore,
+  DEFAULT_STORE_LIMITS,
+  storeFlush,
+  storeNextFlushMs,
+  storeRead,
+  storeWrite,
+} from "./storage.ts";
 
 const fakeStorage = (fail = false) => {
   const files: Record<string, string> = {};
@@ -26,11 +33,11 @@ Deno.test("unchanged values are not written again", () => {
   const fake = fakeStorage();
   let now = 0;
   const store = createStore(fake.storage, () => now, DEFAULT_STORE_LIMITS);
-  store.write("settings", "A");
+  storeWrite(store, "settings", "A");
   now = 10000;
-  store.write("settings", "A");
+  storeWrite(store, "settings", "A");
   assert.equal(fake.writes(), 1);
-  assert.equal(store.writes(), 1);
+  assert.equal(store.writes, 1);
   assert.deepEqual(fake.files, { "hg.settings": "A" });
 });
 
@@ -38,33 +45,33 @@ Deno.test("a key written too soon is held, readable, and flushed when its interv
   const fake = fakeStorage();
   let now = 1000;
   const store = createStore(fake.storage, () => now, DEFAULT_STORE_LIMITS);
-  store.write("relay", "ON");
+  storeWrite(store, "relay", "ON");
   now = 2000;
-  store.write("relay", "OFF");
-  store.write("relay", "ON");
-  store.write("relay", "OFF");
+  storeWrite(store, "relay", "OFF");
+  storeWrite(store, "relay", "ON");
+  storeWrite(store, "relay", "OFF");
   assert.equal(fake.files["hg.relay"], "ON");
-  assert.equal(store.read("relay"), "OFF");
-  assert.equal(store.nextFlushMs(), 6000);
+  assert.equal(storeRead(store, "relay"), "OFF");
+  assert.equal(storeNextFlushMs(store), 6000);
   now = 5999;
-  store.flush();
+  storeFlush(store);
   assert.equal(fake.files["hg.relay"], "ON");
   now = 6000;
-  store.flush();
+  storeFlush(store);
   assert.equal(fake.files["hg.relay"], "OFF");
-  assert.equal(store.nextFlushMs(), null);
+  assert.equal(storeNextFlushMs(store), null);
   assert.equal(fake.writes(), 2);
 });
 
 Deno.test("oversized values and failed writes are reported, not thrown", () => {
   const fake = fakeStorage(true);
   const store = createStore(fake.storage, () => 0, DEFAULT_STORE_LIMITS);
-  store.write("energy", "x".repeat(2000));
-  assert.equal(store.lastError(), "storage: energy refused (over 1024 characters)");
+  storeWrite(store, "energy", "x".repeat(2000));
+  assert.equal(store.lastError, "storage: energy refused (over 1024 characters)");
   assert.equal(fake.writes(), 0);
-  store.write("energy", "E1");
-  assert.equal(store.lastError(), "storage: writing energy failed");
-  assert.equal(store.read("missing"), null);
+  storeWrite(store, "energy", "E1");
+  assert.equal(store.lastError, "storage: writing energy failed");
+  assert.equal(storeRead(store, "missing"), null);
 });
 
 Deno.test("whatever the sequence, flash ends with each key's last value, written at most once per interval", () => {
@@ -88,13 +95,13 @@ Deno.test("whatever the sequence, flash ends with each key's last value, written
       const last: Record<string, string> = {};
       for (const item of ops) {
         now += item.dt;
-        store.flush();
-        store.write(item.key, item.value);
+        storeFlush(store);
+        storeWrite(store, item.key, item.value);
         last[item.key] = item.value;
-        assert.equal(store.read(item.key), item.value);
+        assert.equal(storeRead(store, item.key), item.value);
       }
       now += DEFAULT_STORE_LIMITS.minIntervalMs;
-      store.flush();
+      storeFlush(store);
       for (const key of Object.keys(last)) assert.equal(fake.files["hg." + key], last[key]);
       for (const times of Object.values(writesAt)) {
         for (let i = 1; i < times.length; i++) {

@@ -22,6 +22,7 @@ import type { EspruinoCrypto } from "./espruino_types.ts";
 import type { ChipWeb, WebDeviceState } from "./web_context.ts";
 import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
 import { historyJson } from "./web_history.ts";
+import { storeRead, storeWrite } from "./storage.ts";
 
 /** Store key of the web account (as in the simulator). */
 export const ACCOUNT_KEY = "web_account";
@@ -131,7 +132,7 @@ const wifiOf = (web: ChipWeb): WebWifi => {
 };
 
 const firmwareOf = (web: ChipWeb): { version: string; sha256: string | null } => {
-  const record = web.store.read(FIRMWARE_KEY);
+  const record = storeRead(web.store, FIRMWARE_KEY);
   let sha256: string | null = null;
   if (record !== null) {
     try {
@@ -215,8 +216,8 @@ export function chipPort(web: ChipWeb): WebDevicePort {
     history: () => historyJson(web.history, nowMsOf(web), kind === "plugs" ? POWER_MEAN_SLOTS : 0),
     command: (param, payload) => command(web, param, payload),
     joinWifi: (ssid, password) => joinWifi(web, ssid, password),
-    readAccount: () => web.store.read(ACCOUNT_KEY),
-    writeAccount: (text) => web.store.write(ACCOUNT_KEY, text),
+    readAccount: () => storeRead(web.store, ACCOUNT_KEY),
+    writeAccount: (text) => storeWrite(web.store, ACCOUNT_KEY, text),
   };
 }
 
@@ -233,7 +234,7 @@ export function adoptConfiguredPassword(web: ChipWeb): boolean {
   const secrets = chipSecrets(web);
   const salt = secrets.randomHex(16);
   const account = createAccount(password, salt, secrets.iterations, secrets.derive);
-  web.store.write(ACCOUNT_KEY, encodeAccount(account));
+  storeWrite(web.store, ACCOUNT_KEY, encodeAccount(account));
   const config = web.storage.readJSON("housegrid.json", true) as Record<string, unknown>;
   if (config !== undefined && config !== null && typeof config === "object") {
     const fields = typeof config.web === "object" && config.web !== null ? config.web : {};
