@@ -88,6 +88,7 @@ export interface Runtime<S, X> {
  * @example
  * ```ts
  * import { startRuntime } from "./device_runtime.ts";
+ * import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
  * import assert from "node:assert/strict";
  * const outputs: boolean[] = [];
  * const driver = {
@@ -95,10 +96,10 @@ export interface Runtime<S, X> {
  *   deadlineMs: () => 60000,
  *   output: (effect: { type: string; on?: boolean }) => outputs.push(effect.on === true),
  * };
- * const store = {
- *   read: () => null, write: () => {}, flush: () => {}, nextFlushMs: () => null,
- *   writes: () => 0, lastError: () => null,
- * };
+ * const store = createStore({
+ *   read: () => undefined, write: () => true, readJSON: () => undefined,
+ *   writeJSON: () => true, erase: () => {}, getFree: () => 1e6,
+ * }, () => 0, DEFAULT_STORE_LIMITS);
  * const ports = {
  *   publish: () => false, subscribe: () => {}, store, nowMs: () => 0,
  *   setTimeout: () => 0, clearTimeout: () => {}, setInterval: () => 0, log: () => {},

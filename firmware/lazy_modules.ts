@@ -26,8 +26,9 @@
  * and tables, most of which it never ran; per binding, a task makes only what it runs
  * (the relay command's peak fell from 4,632 to 2,838 variables, idle from 1,382 to 1,250).
  * A long task also drops the functions it made every {@linkcode MADE_PER_TASK} bindings
- * (2,111 to 1,534 at that command); with whole modules that was tried and cost more, since
- * a module came back whole each time.
+ * (2,111 to 1,534 at that command with 16; 8 takes 40 to 90 more off every request's
+ * peak); with whole modules that was tried and cost more, since a module came back whole
+ * each time.
  *
  * @module
  */
@@ -54,7 +55,7 @@ export const LAZY_MAKER = "__make";
 export const NO_BINDING = "housegrid: no lazy binding ";
 
 /** How many bindings a task makes before the functions among them are dropped. */
-export const MADE_PER_TASK = 16;
+export const MADE_PER_TASK = 8;
 
 /**
  * Built-in classes the bundle's tasks drop from Espruino's root scope when they end. Only

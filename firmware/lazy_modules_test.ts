@@ -138,7 +138,9 @@ Deno.test("a long task drops the functions it made, never the constants", () => 
   );
   const bundle = "(() => {\n  // lib/many.ts\n  var TABLE = [1, 2];\n" + functions.join("\n") +
     "\n\n  // main.ts\n  globalThis.first = () => [f0, TABLE];\n" +
-    "  globalThis.all = () => [" + functions.map((_, i) => `f${i}(1)`).join(", ") + "];\n})();\n";
+    "  globalThis.all = () => [" + functions.map((_, i) => `f${i}(1)`).join(", ") + "];\n" +
+    "  globalThis.pick = (i) => {\n    switch (i) {\n" +
+    functions.map((_, i) => `      case ${i}: return f${i};\n`).join("") + "    }\n  };\n})();\n";
   const lazy = load(lazyModules(bundle, LIB));
   const { first, all } = lazy.scope as Record<string, () => unknown[]>;
   const [f0, table] = first!();
@@ -147,4 +149,12 @@ Deno.test("a long task drops the functions it made, never the constants", () => 
   assert.notEqual(f0Again, f0, "the function was made again");
   assert.equal(tableAgain, table, "the constant was kept");
   assert.equal(lazy.queue.length, 1, "still one eviction at the end of the task");
+  // A new task counts from zero: its first bindings are not dropped for the last task's.
+  const fresh = load(lazyModules(bundle, LIB));
+  const pick = fresh.scope.pick as (i: number) => unknown;
+  pick(0);
+  while (fresh.queue.length > 0) fresh.queue.shift()!();
+  const g0 = pick(0);
+  for (let i = 1; i < MADE_PER_TASK; i++) pick(i);
+  assert.equal(pick(0), g0, "nothing dropped within a task's first bindings");
 });
