@@ -18,7 +18,7 @@ import { formatDecimal } from "./decimal.ts";
 import type { FanControl, FanMode, FanReason } from "./fan_types.ts";
 import type { NetworkInfo } from "./ports.ts";
 import type { FanSettings, PlugSettings } from "./settings.ts";
-import { settingSpecs, type SettingValue } from "./settings_schema.ts";
+import { findSettingSpec, type SettingValue } from "./settings_schema.ts";
 import { formatSettingValue } from "./setting_value.ts";
 import { type DeviceKind, stateTopic } from "./topics.ts";
 
@@ -134,13 +134,20 @@ const switchEntry = (param: string, on: boolean): StateEntry =>
 
 const settingEntries = (kind: DeviceKind, settings: PlugSettings | FanSettings): StateEntry[] => {
   const values = settings as unknown as Record<string, SettingValue>;
-  return settingSpecs(kind).filter((spec) => spec.access !== "local").map((spec) => {
+  const entries: StateEntry[] = [];
+  findSettingSpec(kind, (spec) => {
+    if (spec.access === "local") return false;
     const value = values[spec.key] as SettingValue;
-    if (spec.kind !== "number") return textEntry(spec.name, formatSettingValue(spec, value));
-    if (typeof value !== "number" || !isFinite(value)) return numberEntry(spec.name, null, 0);
-    const text = formatSettingValue(spec, value);
-    return { param: spec.name, payload: text, json: text };
+    if (spec.kind !== "number") entries.push(textEntry(spec.name, formatSettingValue(spec, value)));
+    else if (typeof value !== "number" || !isFinite(value)) {
+      entries.push(numberEntry(spec.name, null, 0));
+    } else {
+      const text = formatSettingValue(spec, value);
+      entries.push({ param: spec.name, payload: text, json: text });
+    }
+    return false;
   });
+  return entries;
 };
 
 const tailEntries = (network: NetworkInfo, uptimeMs: number): StateEntry[] => [

@@ -14,7 +14,7 @@
 
 import { crc32, crc32Hex } from "./checksum.ts";
 import { defaultSettings, type SettingsByKind } from "./settings.ts";
-import { settingSpecs, type SettingValue } from "./settings_schema.ts";
+import { findSettingSpec, type SettingValue } from "./settings_schema.ts";
 import { repairSettings } from "./settings_validate.ts";
 import type { DeviceKind } from "./topics.ts";
 import { encodeUtf8 } from "./utf8.ts";
@@ -70,7 +70,10 @@ const fail = <S>(settings: S, error: string): DecodedSettings<S> => ({
 export function encodeSettings<K extends DeviceKind>(kind: K, settings: SettingsByKind[K]): string {
   const source = settings as unknown as Record<string, SettingValue>;
   const fields: Record<string, SettingValue> = {};
-  for (const spec of settingSpecs(kind)) fields[spec.key] = source[spec.key] as SettingValue;
+  findSettingSpec(kind, (spec) => {
+    fields[spec.key] = source[spec.key] as SettingValue;
+    return false;
+  });
   const json = JSON.stringify(fields);
   return MAGIC + " " + SETTINGS_FORMAT_VERSION + " " + kind + " " +
     crc32Hex(crc32(encodeUtf8(json))) +

@@ -10,7 +10,6 @@ import {
   DEFAULT_FAN_SETTINGS,
   DEFAULT_PLUG_SETTINGS,
   type FanSettings,
-  type PlugSettings,
   type SettingKey,
 } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
@@ -61,114 +60,148 @@ export interface SettingOrderRule<K extends string = string> {
   upper: K;
 }
 
-// Builders leave `defaultValue` to `withDefaults`, which reads it from the defaults
-// object so that a default is written once.
-function numberSetting<K extends string>(
-  key: K,
-  name: string,
-  access: SettingAccess,
-  unit: string,
-  limits: readonly number[],
-  decimals: number,
-): SettingSpec<K> {
-  return {
+// The tables: one line per setting, `<key> <name> <access> <shape>`, the shape being
+//   number <unit or -> <min> <max> <decimals>
+//   seconds <min> <max>        (seconds on the wire, whole milliseconds in code)
+//   flag                       (ON/OFF on the wire)
+//   choice <value>|<value>...
+// Text built on each walk and read one line at a time, not objects: the code sits in flash on
+// an ESP8266, and the fan's 20 specs as objects hold some 700 of its 1600 variables
+// (measured on Espruino 2v29's 32-bit build), these lines about 100. Defaults come from the
+// defaults objects, so that each is written once.
+const specLines = (kind: DeviceKind): string[] =>
+  kind === "plugs"
+    ? [
+      "powerOnState power_on_state command choice off|on|last",
+      "maxPowerW max_power command number W 0 4000 1",
+      "telemetryMs telemetry command seconds 1 86400",
+      "telemetryMode telemetry_mode command choice full|snapshot",
+      "overPowerHoldMs over_power_hold local seconds 0 60",
+      "minSwitchIntervalMs min_switch_interval local seconds 0 60",
+      "nominalVoltageV nominal_voltage local number V 50 300 1",
+      "currentGainA current_gain local number A/unit 0.000001 100000 6",
+      "voltageGainV voltage_gain local number V/unit 0.000001 100000 6",
+      "phaseCorrectionDeg phase_correction local number ° -90 90 2",
+      "tzOffsetMin tz_offset local number min -720 840 0",
+    ]
+    : [
+      "humOnPct hum_on command number %RH 1 100 1",
+      "humOffPct hum_off command number %RH 0 99 1",
+      "humRisePct hum_rise command number %RH 0 50 1",
+      "tempOnC temp_on command number °C -20 60 1",
+      "tempOffC temp_off command number °C -20 60 1",
+      "humUsing hum_using command flag",
+      "tempUsing temp_using command flag",
+      "timeUsing time_using command flag",
+      "timerOnMs timer_on command seconds 0 86400",
+      "timerOffMs timer_off command seconds 0 86400",
+      "warmMs warm command seconds 0 3600",
+      "checkPeriodMs check_period command seconds 0 86400",
+      "minOnMs min_on command seconds 0 3600",
+      "minOffMs min_off command seconds 0 3600",
+      "maxRunMs max_run command seconds 0 86400",
+      "telemetryMs telemetry command seconds 1 86400",
+      "telemetryMode telemetry_mode command choice full|snapshot",
+      "cooldownMs cooldown local seconds 0 86400",
+      "maxSpeed max_speed state number - 1 100 0",
+      "sensorStaleMs sensor_stale local seconds 1 86400",
+    ];
+
+const parseSpecLine = (line: string, defaults: object): SettingSpec => {
+  const fields = line.split(" ");
+  const key = fields[0] as string;
+  const shape = fields[3];
+  const spec: SettingSpec = {
     key: key,
-    name: name,
-    access: access,
+    name: fields[1] as string,
+    access: fields[2] as SettingAccess,
     kind: "number",
     values: [],
-    unit: unit,
+    unit: "",
     scale: 1,
-    min: limits[0] as number,
-    max: limits[1] as number,
-    decimals: decimals,
-    defaultValue: 0,
+    min: 0,
+    max: 0,
+    decimals: 0,
+    defaultValue: (defaults as Record<string, SettingValue>)[key] as SettingValue,
   };
-}
-
-// Seconds on the wire, whole milliseconds in code.
-function secondsSetting<K extends string>(
-  key: K,
-  name: string,
-  access: SettingAccess,
-  limits: readonly number[],
-): SettingSpec<K> {
-  const spec = numberSetting(key, name, access, "s", limits, 3);
-  spec.scale = 1000;
-  return spec;
-}
-
-// ON/OFF on the wire.
-function flagSetting<K extends string>(
-  key: K,
-  name: string,
-  access: SettingAccess,
-): SettingSpec<K> {
-  const spec = numberSetting(key, name, access, "", [0, 0], 0);
-  spec.kind = "boolean";
-  return spec;
-}
-
-function choiceSetting<K extends string>(
-  key: K,
-  name: string,
-  access: SettingAccess,
-  values: readonly string[],
-): SettingSpec<K> {
-  const spec = numberSetting(key, name, access, "", [0, 0], 0);
-  spec.kind = "enum";
-  spec.values = values;
-  return spec;
-}
-
-function withDefaults<S, K extends string>(defaults: S, specs: SettingSpec<K>[]): SettingSpec<K>[] {
-  for (const spec of specs) {
-    spec.defaultValue = (defaults as Record<string, SettingValue>)[spec.key] as SettingValue;
+  if (shape === "number") {
+    spec.unit = fields[4] === "-" ? "" : fields[4] as string;
+    spec.min = parseFloat(fields[5] as string);
+    spec.max = parseFloat(fields[6] as string);
+    spec.decimals = parseInt(fields[7] as string, 10);
+  } else if (shape === "seconds") {
+    spec.unit = "s";
+    spec.scale = 1000;
+    spec.min = parseFloat(fields[4] as string);
+    spec.max = parseFloat(fields[5] as string);
+    spec.decimals = 3;
+  } else if (shape === "flag") spec.kind = "boolean";
+  else {
+    spec.kind = "enum";
+    spec.values = (fields[4] as string).split("|");
   }
-  return specs;
+  return spec;
+};
+
+const defaultsOf = (kind: DeviceKind): object =>
+  kind === "plugs" ? DEFAULT_PLUG_SETTINGS : DEFAULT_FAN_SETTINGS;
+
+/**
+ * Builds one setting's spec of a device kind, by its place in {@linkcode settingSpecs}.
+ * Walking the specs this way keeps one of them in memory at a time.
+ *
+ * @param kind `plugs` or `fans`.
+ * @param index The place, from 0.
+ * @returns A fresh spec, or `null` past the last one.
+ * @example
+ * ```ts
+ * import { settingSpecAt } from "./settings_schema.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(settingSpecAt("plugs", 0)?.name, "power_on_state");
+ * assert.equal(settingSpecAt("plugs", 11), null);
+ * ```
+ */
+export function settingSpecAt<K extends DeviceKind>(
+  kind: K,
+  index: number,
+): SettingSpec<SettingKey<K>> | null {
+  const line = specLines(kind)[index];
+  if (line === undefined) return null;
+  return parseSpecLine(line, defaultsOf(kind)) as SettingSpec<SettingKey<K>>;
 }
 
-// The tables are built on each call rather than held in module constants: their code sits
-// in flash on an ESP8266, whereas the objects would hold an estimated few hundred of its
-// 1600 variables for the device's lifetime.
-const plugSpecs = (): SettingSpec<keyof PlugSettings>[] =>
-  withDefaults(DEFAULT_PLUG_SETTINGS, [
-    choiceSetting("powerOnState", "power_on_state", "command", ["off", "on", "last"]),
-    numberSetting("maxPowerW", "max_power", "command", "W", [0, 4000], 1),
-    secondsSetting("telemetryMs", "telemetry", "command", [1, 86400]),
-    choiceSetting("telemetryMode", "telemetry_mode", "command", ["full", "snapshot"]),
-    secondsSetting("overPowerHoldMs", "over_power_hold", "local", [0, 60]),
-    secondsSetting("minSwitchIntervalMs", "min_switch_interval", "local", [0, 60]),
-    numberSetting("nominalVoltageV", "nominal_voltage", "local", "V", [50, 300], 1),
-    numberSetting("currentGainA", "current_gain", "local", "A/unit", [0.000001, 100000], 6),
-    numberSetting("voltageGainV", "voltage_gain", "local", "V/unit", [0.000001, 100000], 6),
-    numberSetting("phaseCorrectionDeg", "phase_correction", "local", "°", [-90, 90], 2),
-    numberSetting("tzOffsetMin", "tz_offset", "local", "min", [-720, 840], 0),
-  ]);
-
-const fanSpecs = (): SettingSpec<keyof FanSettings>[] =>
-  withDefaults(DEFAULT_FAN_SETTINGS, [
-    numberSetting("humOnPct", "hum_on", "command", "%RH", [1, 100], 1),
-    numberSetting("humOffPct", "hum_off", "command", "%RH", [0, 99], 1),
-    numberSetting("humRisePct", "hum_rise", "command", "%RH", [0, 50], 1),
-    numberSetting("tempOnC", "temp_on", "command", "°C", [-20, 60], 1),
-    numberSetting("tempOffC", "temp_off", "command", "°C", [-20, 60], 1),
-    flagSetting("humUsing", "hum_using", "command"),
-    flagSetting("tempUsing", "temp_using", "command"),
-    flagSetting("timeUsing", "time_using", "command"),
-    secondsSetting("timerOnMs", "timer_on", "command", [0, 86400]),
-    secondsSetting("timerOffMs", "timer_off", "command", [0, 86400]),
-    secondsSetting("warmMs", "warm", "command", [0, 3600]),
-    secondsSetting("checkPeriodMs", "check_period", "command", [0, 86400]),
-    secondsSetting("minOnMs", "min_on", "command", [0, 3600]),
-    secondsSetting("minOffMs", "min_off", "command", [0, 3600]),
-    secondsSetting("maxRunMs", "max_run", "command", [0, 86400]),
-    secondsSetting("telemetryMs", "telemetry", "command", [1, 86400]),
-    choiceSetting("telemetryMode", "telemetry_mode", "command", ["full", "snapshot"]),
-    secondsSetting("cooldownMs", "cooldown", "local", [0, 86400]),
-    numberSetting("maxSpeed", "max_speed", "state", "", [1, 100], 0),
-    secondsSetting("sensorStaleMs", "sensor_stale", "local", [1, 86400]),
-  ]);
+/**
+ * Finds the first setting's spec of a device kind that `test` accepts, building one spec
+ * at a time (only the one being tested is in memory as an object).
+ *
+ * @param kind `plugs` or `fans`.
+ * @param test Called with each spec in order until it returns `true`.
+ * @returns The spec accepted, or `null` when none was.
+ * @example
+ * ```ts
+ * import { findSettingSpec } from "./settings_schema.ts";
+ * import assert from "node:assert/strict";
+ * const names: string[] = [];
+ * findSettingSpec("plugs", (spec) => {
+ *   names.push(spec.name);
+ *   return false;
+ * });
+ * assert.equal(names.length, 11);
+ * assert.equal(findSettingSpec("fans", (spec) => spec.unit === "°C")?.name, "temp_on");
+ * ```
+ */
+export function findSettingSpec<K extends DeviceKind>(
+  kind: K,
+  test: (spec: SettingSpec<SettingKey<K>>) => boolean,
+): SettingSpec<SettingKey<K>> | null {
+  const lines = specLines(kind);
+  const defaults = defaultsOf(kind);
+  for (const line of lines) {
+    const spec = parseSpecLine(line, defaults) as SettingSpec<SettingKey<K>>;
+    if (test(spec)) return spec;
+  }
+  return null;
+}
 
 /**
  * Lists the schema of a device kind's settings: every field's MQTT name, access, kind,
@@ -198,8 +231,12 @@ const fanSpecs = (): SettingSpec<keyof FanSettings>[] =>
  * ```
  */
 export function settingSpecs<K extends DeviceKind>(kind: K): SettingSpec<SettingKey<K>>[] {
-  const specs = kind === "plugs" ? plugSpecs() : fanSpecs();
-  return specs as unknown as SettingSpec<SettingKey<K>>[];
+  const specs: SettingSpec<SettingKey<K>>[] = [];
+  findSettingSpec(kind, (spec) => {
+    specs.push(spec);
+    return false;
+  });
+  return specs;
 }
 
 /**
@@ -245,8 +282,7 @@ export function settingSpecByKey<K extends DeviceKind>(
   kind: K,
   key: string,
 ): SettingSpec<SettingKey<K>> | null {
-  const found = settingSpecs(kind).find((spec) => spec.key === key);
-  return found === undefined ? null : found;
+  return findSettingSpec(kind, (spec) => spec.key === key);
 }
 
 /**
@@ -267,6 +303,5 @@ export function settingSpecByName<K extends DeviceKind>(
   kind: K,
   name: string,
 ): SettingSpec<SettingKey<K>> | null {
-  const found = settingSpecs(kind).find((spec) => spec.name === name);
-  return found === undefined ? null : found;
+  return findSettingSpec(kind, (spec) => spec.name === name);
 }

@@ -15,12 +15,12 @@ import {
   type SettingsByKind,
 } from "./settings.ts";
 import {
+  findSettingSpec,
   type SettingOrderRule,
   settingRules,
   type SettingSpec,
   settingSpecByKey,
   settingSpecByName,
-  settingSpecs,
   type SettingValue,
 } from "./settings_schema.ts";
 import { checkSettingValue, formatSettingValue, parseSettingText } from "./setting_value.ts";
@@ -104,9 +104,9 @@ export function repairSettings<K extends DeviceKind>(
   }
   const record = input as Record<string, unknown>;
   const invalidKeys: string[] = [];
-  for (const spec of settingSpecs(kind)) {
+  findSettingSpec(kind, (spec) => {
     const raw = record[spec.key];
-    if (raw === undefined) continue;
+    if (raw === undefined) return false;
     const checked = checkSettingValue(spec, raw);
     if (checked.ok) {
       settings[spec.key] = checked.value;
@@ -114,7 +114,8 @@ export function repairSettings<K extends DeviceKind>(
       repaired.problems.push(checked.error);
       invalidKeys.push(spec.key);
     }
-  }
+    return false;
+  });
   for (const rule of settingRules(kind)) {
     const problem = ruleProblem(kind, rule, settings, "");
     if (problem === "") continue;
