@@ -32,11 +32,12 @@ import type { WebAuthState, WebSession } from "./web_auth.ts";
 import { checkWifiRequest, fanCommands, relayCommands } from "./web_forms.ts";
 import { deviceStateView } from "./web_device.ts";
 import type { WebDevicePort, WebSecrets } from "./web_device.ts";
-import { planSettingsChange, settingFields, settingsView } from "./web_settings.ts";
+import { planSettingsChange, settingFieldsJson, settingsView } from "./web_settings.ts";
 import {
   errorResponse,
   isJsonContent,
   jsonResponse,
+  jsonTextResponse,
   parseJsonObject,
   readCookie,
   sameOrigin,
@@ -91,11 +92,13 @@ const routeMethods = (kind: DeviceKind, rest: string): string[] | null => {
   return null;
 };
 
+// Written as text: the fields' text is built one field at a time (see settingFieldsJson).
 const settingsAnswer = (device: WebDevicePort): WebResponse =>
-  jsonResponse(200, {
-    settings: settingsView(device.kind, device.settings()),
-    fields: settingFields(device.kind),
-  });
+  jsonTextResponse(
+    200,
+    '{"settings":' + JSON.stringify(settingsView(device.kind, device.settings())) +
+      ',"fields":' + settingFieldsJson(device.kind) + "}",
+  );
 
 const outcome = (
   auth: WebAuthState,

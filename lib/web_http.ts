@@ -56,6 +56,25 @@ export const MAX_JSON_BODY_BYTES = 16384;
  * ```
  */
 export function jsonResponse(status: number, value: unknown): WebResponse {
+  return jsonTextResponse(status, JSON.stringify(value));
+}
+
+/**
+ * A JSON answer whose text is already written.
+ *
+ * @param status HTTP status.
+ * @param text The JSON text.
+ * @returns The response.
+ * @example
+ * ```ts
+ * import { jsonTextResponse } from "./web_http.ts";
+ * import assert from "node:assert/strict";
+ * const response = jsonTextResponse(200, '{"ok":true}');
+ * assert.equal(response.headers["content-type"], "application/json; charset=utf-8");
+ * assert.equal(response.body, '{"ok":true}');
+ * ```
+ */
+export function jsonTextResponse(status: number, text: string): WebResponse {
   return {
     status: status,
     headers: {
@@ -63,7 +82,7 @@ export function jsonResponse(status: number, value: unknown): WebResponse {
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
     },
-    body: JSON.stringify(value),
+    body: text,
   };
 }
 

@@ -9,7 +9,12 @@
 
 import type { CommandText } from "./commands.ts";
 import type { FanSettings, PlugSettings } from "./settings.ts";
-import { settingSpecByName, settingSpecs, type SettingValue } from "./settings_schema.ts";
+import {
+  findSettingSpec,
+  type SettingSpec,
+  settingSpecByName,
+  type SettingValue,
+} from "./settings_schema.ts";
 import { applySettingChange } from "./settings_validate.ts";
 import { formatSettingValue, parseSettingText } from "./setting_value.ts";
 import type { DeviceKind } from "./topics.ts";
@@ -88,16 +93,48 @@ export function formText(value: unknown): string | null {
  * ```
  */
 export function settingFields(kind: DeviceKind): SettingField[] {
-  return settingSpecs(kind).filter((spec) => spec.access !== "local").map((spec) => ({
-    name: spec.name,
-    unit: spec.unit,
-    kind: spec.kind,
-    choices: spec.kind === "boolean" ? ["ON", "OFF"] : spec.values.map((v) => v.toUpperCase()),
-    min: spec.min,
-    max: spec.max,
-    decimals: spec.decimals,
-    editable: spec.access === "command",
-  }));
+  const fields: SettingField[] = [];
+  findSettingSpec(kind, (spec) => {
+    if (spec.access !== "local") fields.push(fieldOf(spec));
+    return false;
+  });
+  return fields;
+}
+
+const fieldOf = (spec: SettingSpec): SettingField => ({
+  name: spec.name,
+  unit: spec.unit,
+  kind: spec.kind,
+  choices: spec.kind === "boolean" ? ["ON", "OFF"] : spec.values.map((v) => v.toUpperCase()),
+  min: spec.min,
+  max: spec.max,
+  decimals: spec.decimals,
+  editable: spec.access === "command",
+});
+
+/**
+ * {@linkcode settingFields} as JSON text, written one field at a time: on an ESP8266 the
+ * fan's fields as objects would hold some 450 variables next to their text.
+ *
+ * @param kind `plugs` or `fans`.
+ * @returns The JSON array, as `JSON.stringify(settingFields(kind))` writes it.
+ * @example
+ * ```ts
+ * import { settingFields, settingFieldsJson } from "./web_settings.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(settingFieldsJson("fans"), JSON.stringify(settingFields("fans")));
+ * ```
+ */
+export function settingFieldsJson(kind: DeviceKind): string {
+  let text = "[";
+  findSettingSpec(kind, (spec) => {
+    if (spec.access === "local") return false;
+    // `+=` on a string nothing else holds appends in place on Espruino.
+    if (text !== "[") text += ",";
+    text += JSON.stringify(fieldOf(spec));
+    return false;
+  });
+  return text + "]";
 }
 
 /**
@@ -126,11 +163,12 @@ export function settingsView(
 ): Record<string, string | number> {
   const source = settings as unknown as Record<string, SettingValue>;
   const out: Record<string, string | number> = {};
-  for (const spec of settingSpecs(kind)) {
-    if (spec.access === "local") continue;
+  findSettingSpec(kind, (spec) => {
+    if (spec.access === "local") return false;
     const text = formatSettingValue(spec, source[spec.key] as SettingValue);
     setField(out, spec.name, spec.kind === "number" ? parseFloat(text) : text);
-  }
+    return false;
+  });
   return out;
 }
 

@@ -4,7 +4,12 @@ import { DEFAULT_FAN_SETTINGS, DEFAULT_PLUG_SETTINGS } from "./settings.ts";
 import { settingSpecs } from "./settings_schema.ts";
 import { applySettingText } from "./settings_validate.ts";
 import type { DeviceKind } from "./topics.ts";
-import { planSettingsChange, settingFields, settingsView } from "./web_settings.ts";
+import {
+  planSettingsChange,
+  settingFields,
+  settingFieldsJson,
+  settingsView,
+} from "./web_settings.ts";
 
 const defaults = (kind: DeviceKind) =>
   kind === "plugs" ? DEFAULT_PLUG_SETTINGS : DEFAULT_FAN_SETTINGS;
@@ -55,6 +60,10 @@ for (const kind of ["plugs", "fans"] as const) {
       settingFields(kind).map((field) => field.name),
       Object.keys(settingsView(kind, defaults(kind))),
     );
+  });
+
+  Deno.test(`${kind}: the fields' JSON text, written a field at a time, is their JSON`, () => {
+    assert.equal(settingFieldsJson(kind), JSON.stringify(settingFields(kind)));
   });
 }
 
