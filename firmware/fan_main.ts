@@ -42,10 +42,12 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
     const state = Object.assign({}, booted.state, { settings: settings });
     return { state: state, effects: booted.effects, problems: booted.problems };
   },
+  // The closures below keep what they use of the hardware's configuration, not the object:
+  // startFirmware lets it go once the hardware has started.
   driver: (config) => {
-    const hardware = hardwareOf(config);
-    const pins = hardware.speedPins.map((name) => pinByName(g, name));
-    const off = !hardware.activeHigh;
+    const pins = hardwareOf(config).speedPins.map((name) => pinByName(g, name));
+    const on = hardwareOf(config).activeHigh;
+    const off = !on;
     pins.forEach((pin) => {
       g.digitalWrite(pin, off);
       g.pinMode(pin, "output");
@@ -57,24 +59,27 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
         if (effect.type !== "fan") return;
         pins.forEach((pin) => g.digitalWrite(pin, off));
         const pin = pins[Math.min(effect.speed, pins.length) - 1];
-        if (effect.speed > 0 && pin !== undefined) g.digitalWrite(pin, hardware.activeHigh);
+        if (effect.speed > 0 && pin !== undefined) g.digitalWrite(pin, on);
       },
     };
   },
   hardware: (runtime: Runtime<FanDeviceState, FanDeviceEvent>, config, nowMs) => {
-    const hardware = hardwareOf(config);
     const i2c = g.I2C1;
-    i2c.setup({ sda: pinByName(g, hardware.sdaPin), scl: pinByName(g, hardware.sclPin) });
+    i2c.setup({
+      sda: pinByName(g, hardwareOf(config).sdaPin),
+      scl: pinByName(g, hardwareOf(config).sclPin),
+    });
+    const address = hardwareOf(config).sensorAddress;
     // One function starts a reading (called with nothing, by the period) and takes its
     // result (`null` or a reading): each resident function costs memory. The sensor (and
     // its calibration, read again each time: a few ms of I2C) is made per reading, so it
     // is not resident between readings.
     const readNow = (reading?: ClimateReading | null): void => {
       if (reading === undefined) {
-        createBme280(i2c, hardware.sensorAddress, g.setTimeout, nowMs).read(readNow);
+        createBme280(i2c, address, g.setTimeout, nowMs).read(readNow);
       } else runtime.dispatch({ type: "reading", nowMs: nowMs(), reading: reading });
     };
-    runtime.every(hardware.readPeriodMs, readNow);
+    runtime.every(hardwareOf(config).readPeriodMs, readNow);
     readNow();
   },
   view: {

@@ -232,6 +232,9 @@ export function startFirmware<S extends { bootMs: number }, X>(
     };
   }
   kind.hardware(hardwareRuntime, config, nowMs);
+  // The driver and the hardware keep what they use of their configuration: let it go.
+  delete slim.plug;
+  delete slim.fan;
   // `every` is for the hardware's start only: let its function go.
   delete (runtime as Partial<Runtime<S, X>>).every;
   delete (hardwareRuntime as Partial<Runtime<S, X>>).every;

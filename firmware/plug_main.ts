@@ -50,21 +50,25 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
     const state = Object.assign({}, booted.state, { settings: settings });
     return { state: state, effects: booted.effects, problems: booted.problems };
   },
+  // The closures below keep what they use of the hardware's configuration, not the object:
+  // startFirmware lets it go once the hardware has started.
   driver: (config) => {
-    const hardware = hardwareOf(config);
-    const relay = pinByName(g, hardware.relayPin);
+    const relay = pinByName(g, hardwareOf(config).relayPin);
+    const activeHigh = hardwareOf(config).relayActiveHigh;
     g.pinMode(relay, "output");
     return {
       step: stepPlug,
       deadlineMs: nextPlugDeadlineMs,
       output: (effect: DeviceEffect) => {
-        if (effect.type === "relay") g.digitalWrite(relay, effect.on === hardware.relayActiveHigh);
+        if (effect.type === "relay") g.digitalWrite(relay, effect.on === activeHigh);
       },
     };
   },
   hardware: (runtime: Runtime<PlugDeviceState, PlugDeviceEvent>, config, nowMs) => {
-    const hardware = hardwareOf(config);
-    const mainsHz = hardware.mainsHz;
+    const mainsHz = hardwareOf(config).mainsHz;
+    const adcPin = hardwareOf(config).adcPin;
+    const samples = hardwareOf(config).burstSamples;
+    const sliceSamples = hardwareOf(config).sliceSamples;
     // One burst at a time: a slow burst makes the next period skip its reading.
     let sampling = false;
     // One function for the period's tick (called with nothing) and for the burst it
@@ -82,15 +86,15 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
       if (sampling) return;
       sampling = true;
       // Made per burst, so its buffer and closures are not resident between readings.
-      const adc = pinByName(g, hardware.adcPin);
+      const adc = pinByName(g, adcPin);
       // A board without this analog pin (Espruino's Linux build) reads a flat line: 0 W.
       const read = adc === undefined ? () => 0.5 : () => g.analogRead(adc);
       createBurstSampler(read, g.getTime, (run) => g.setTimeout(run, 0), {
-        samples: hardware.burstSamples,
-        sliceSamples: hardware.sliceSamples,
+        samples: samples,
+        sliceSamples: sliceSamples,
       }).start(measure);
     };
-    runtime.every(hardware.measurePeriodMs, measure);
+    runtime.every(hardwareOf(config).measurePeriodMs, measure);
   },
   view: {
     pageStates: (state, nowMs) =>
