@@ -198,3 +198,48 @@ Deno.test("a clock set forward (SNTP) moves bootMs, so uptime stays right", () =
   assert.equal(w.runtime.state().bootMs, 1000 + jump);
   assert.ok(jump > CLOCK_JUMP_MS);
 });
+
+Deno.test("publishes and subscriptions wait in order for a task of their own, unchanged", () => {
+  const queue: Array<() => void> = [];
+  const sent: unknown[] = [];
+  const store = createStore(
+    {
+      read: () => undefined,
+      write: () => true,
+      readJSON: () => undefined,
+      writeJSON: () => true,
+      erase: () => {},
+      getFree: () => 1e6,
+    },
+    () => 0,
+    DEFAULT_STORE_LIMITS,
+  );
+  startRuntime({
+    step: (state: { bootMs: number }) => ({ state, effects: [] }),
+    deadlineMs: () => 60000,
+    output: () => {},
+  }, {
+    publish: (topic, payload, retain) => sent.push(["publish", topic, payload, retain]) > 0,
+    subscribe: (filter) => sent.push(["subscribe", filter]),
+    store,
+    nowMs: () => 0,
+    setTimeout: (run, ms) => (ms === 0 ? queue.push(run) : 0),
+    clearTimeout: () => {},
+    setInterval: () => 0,
+    log: () => {},
+  }, {
+    state: { bootMs: 0 },
+    effects: [
+      { type: "publish", topic: "a/b", payload: "x\u0000y", retain: false },
+      { type: "subscribe", filter: "a/commands/+" },
+      { type: "publish", topic: "a/c", payload: "", retain: true },
+    ],
+  });
+  assert.deepEqual(sent, [], "nothing goes out in the step's own task");
+  while (queue.length > 0) queue.shift()!();
+  assert.deepEqual(sent, [
+    ["publish", "a/b", "x\u0000y", false],
+    ["subscribe", "a/commands/+"],
+    ["publish", "a/c", "", true],
+  ]);
+});
