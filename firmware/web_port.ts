@@ -19,7 +19,7 @@ import { createAccount, encodeAccount } from "../lib/web_account.ts";
 import type { DeriveKey } from "../lib/web_account.ts";
 import type { WebDevicePort, WebSecrets, WebWifi } from "../lib/web_device.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
-import type { ChipWeb, WebDeviceState } from "./web_context.ts";
+import type { ChipWeb, WebCommandEvent, WebDeviceState } from "./web_context.ts";
 import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
 import { historyJson } from "./web_history.ts";
 import { storeRead, storeWrite } from "./storage.ts";
@@ -145,18 +145,14 @@ const firmwareOf = (web: ChipWeb): { version: string; sha256: string | null } =>
   return { version: web.version, sha256: sha256 };
 };
 
-const command = (web: ChipWeb, param: string, payload: string): string | null => {
+// What the device would answer on `<base>/errors` to `event`, stepped on a copy of its
+// state, or `null`. A function of its own so that the trial step's state and effects are let
+// go before the real one runs: on an ESP8266 both at once do not fit.
+const rejection = (web: ChipWeb, event: WebCommandEvent): string | null => {
   const state = stateOf(web);
-  const event = {
-    type: "message" as const,
-    nowMs: nowMsOf(web),
-    topic: state.base + "/commands/" + param,
-    payload: web.g.E.toUint8Array(payload),
-    retained: false,
-  };
   const errors = state.base + "/errors";
-  const probe = web.step(Object.assign({}, state, { connected: true }), event);
-  for (const effect of probe.effects) {
+  const trial = web.step(Object.assign({}, state, { connected: true }), event);
+  for (const effect of trial.effects) {
     if (effect.type === "publish" && effect.topic === errors) {
       try {
         return String(JSON.parse(effect.payload).error);
@@ -165,8 +161,20 @@ const command = (web: ChipWeb, param: string, payload: string): string | null =>
       }
     }
   }
-  web.runtime.dispatch(event);
   return null;
+};
+
+const command = (web: ChipWeb, param: string, payload: string): string | null => {
+  const event: WebCommandEvent = {
+    type: "message",
+    nowMs: nowMsOf(web),
+    topic: stateOf(web).base + "/commands/" + param,
+    payload: web.g.E.toUint8Array(payload),
+    retained: false,
+  };
+  const error = rejection(web, event);
+  if (error === null) web.runtime.dispatch(event);
+  return error;
 };
 
 // Saves a network in the configuration once joined, so it survives restarts.

@@ -79,8 +79,8 @@ export interface PublishBatch {
  * import { publishBatch } from "./device_effects.ts";
  * import assert from "node:assert/strict";
  * const messages = [
- *   { param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const },
- *   { param: "watts", topic: "plugs/p/states/watts", payload: "12", retain: true as const },
+ *   { type: "publish" as const, param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const },
+ *   { type: "publish" as const, param: "watts", topic: "plugs/p/states/watts", payload: "12", retain: true as const },
  * ];
  * const first = publishBatch("plugs/p", messages, "{}", null, true, ["watts"], false);
  * assert.equal(first.effects.length, 3);
@@ -109,7 +109,12 @@ export function publishBatch(
     const due = waits && !snapshotOnly ? everything : previous !== payload ||
       (everything && !snapshotOnly);
     if (due) {
-      effects.push({ type: "publish", topic: message.topic, payload: payload, retain: true });
+      // The message is its own effect unless its payload is blanked (see above).
+      effects.push(
+        payload === message.payload
+          ? message
+          : { type: "publish", topic: message.topic, payload: payload, retain: true },
+      );
       if (next === null) next = Object.assign({}, published);
       next[message.param] = payload;
     }
@@ -151,7 +156,7 @@ export interface PublishingState {
  * import assert from "node:assert/strict";
  * const state = { base: "plugs/p", connected: true, published: null, lastTelemetryMs: 0 };
  * const encode = () => ({
- *   messages: [{ param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const }],
+ *   messages: [{ type: "publish" as const, param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const }],
  *   snapshot: '{"power":"ON"}',
  * });
  * const step = publishStep(state, 60000, [], true, encode, [], false);

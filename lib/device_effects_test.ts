@@ -10,6 +10,7 @@ const topicOf = (param: string) => "plugs/p/states/" + param;
 const messagesArbitrary = fc.tuple(...PARAMS.map(() => fc.constantFrom("0", "1", "ON", "x")))
   .map((payloads): StateMessage[] =>
     PARAMS.map((param, i) => ({
+      type: "publish" as const,
       param,
       topic: topicOf(param),
       payload: payloads[i]!,
@@ -106,7 +107,13 @@ Deno.test("property: snapshot mode keeps readings out of their topics and sends 
 Deno.test("a step that publishes nothing keeps the same state object", () => {
   const state = { base: "plugs/p", connected: true, published: null, lastTelemetryMs: 0 };
   const encode = () => ({
-    messages: [{ param: "watts", topic: topicOf("watts"), payload: "5", retain: true as const }],
+    messages: [{
+      type: "publish" as const,
+      param: "watts",
+      topic: topicOf("watts"),
+      payload: "5",
+      retain: true as const,
+    }],
     snapshot: "{}",
   });
   const first = publishStep(state, 0, [], true, encode, MEASURED, false);

@@ -99,6 +99,11 @@ export interface StatesByKind {
 
 /** One retained state message. */
 export interface StateMessage {
+  /**
+   * Always `publish`: a state message is also the effect that publishes it, so a batch of
+   * them does not take twice the memory (on an ESP8266 each object costs some 15 variables).
+   */
+  type: "publish";
   /** The state's parameter, e.g. `watts`. */
   param: string;
   /** `<base>/states/<param>`. */
@@ -185,6 +190,7 @@ const fanEntries = (states: FanStates): StateEntry[] =>
 
 const toMessages = (base: string, entries: StateEntry[]): StateMessage[] =>
   entries.map((entry) => ({
+    type: "publish" as const,
     param: entry.param,
     topic: stateTopic(base, entry.param),
     payload: entry.payload,
@@ -209,7 +215,7 @@ const toMessages = (base: string, entries: StateEntry[]): StateMessage[] =>
  *   network: { rssiDbm: -61, ssid: "home", ip: "192.168.1.20", mac: "aa:bb:cc:dd:ee:ff" },
  * });
  * const watts = messages.find((m) => m.param === "watts");
- * assert.deepEqual(watts, { param: "watts", topic: "plugs/p1/states/watts", payload: "1234.6", retain: true });
+ * assert.deepEqual(watts, { type: "publish" as const, param: "watts", topic: "plugs/p1/states/watts", payload: "1234.6", retain: true });
  * assert.equal(messages.find((m) => m.param === "uptime")?.payload, "61");
  * ```
  */
@@ -330,8 +336,8 @@ export function encodeStates<K extends DeviceKind>(
  * import { changedStates } from "./protocol_states.ts";
  * import assert from "node:assert/strict";
  * const before = [
- *   { param: "power", topic: "plugs/p1/states/power", payload: "OFF", retain: true as const },
- *   { param: "watts", topic: "plugs/p1/states/watts", payload: "0", retain: true as const },
+ *   { type: "publish" as const, param: "power", topic: "plugs/p1/states/power", payload: "OFF", retain: true as const },
+ *   { type: "publish" as const, param: "watts", topic: "plugs/p1/states/watts", payload: "0", retain: true as const },
  * ];
  * const after = [before[0]!, Object.assign({}, before[1]!, { payload: "12.5" })];
  * assert.deepEqual(changedStates(before, after).map((m) => m.param), ["watts"]);
