@@ -188,14 +188,18 @@ const fanEntries = (states: FanStates): StateEntry[] =>
     numberEntry("humidity", states.humidityPct, 1),
   ].concat(settingEntries("fans", states.settings), tailEntries(states.network, states.uptimeMs));
 
-const toMessages = (base: string, entries: StateEntry[]): StateMessage[] =>
-  entries.map((entry) => ({
-    type: "publish" as const,
-    param: entry.param,
-    topic: stateTopic(base, entry.param),
-    payload: entry.payload,
-    retain: true as const,
-  }));
+// The entries become the messages in place (their snapshot text is written first, if at
+// all): on an ESP8266 a second object per state, 30 of them at once, does not fit.
+const toMessages = (base: string, entries: StateEntry[]): StateMessage[] => {
+  for (const entry of entries) {
+    const message = entry as Partial<StateEntry> & StateMessage;
+    message.type = "publish";
+    message.topic = stateTopic(base, entry.param);
+    message.retain = true;
+    delete message.json;
+  }
+  return entries as unknown as StateMessage[];
+};
 
 /**
  * Builds the retained state messages of a plug, one per state.
@@ -280,8 +284,15 @@ export function encodeSnapshot<K extends DeviceKind>(kind: K, states: StatesByKi
   return snapshotOf(entries);
 }
 
-const snapshotOf = (entries: StateEntry[]): string =>
-  "{" + entries.map((entry) => JSON.stringify(entry.param) + ":" + entry.json).join(",") + "}";
+// Appended in place (`+=` on a string nothing else holds), not joined from a second array.
+const snapshotOf = (entries: StateEntry[]): string => {
+  let text = "{";
+  for (const entry of entries) {
+    if (text !== "{") text += ",";
+    text += JSON.stringify(entry.param) + ":" + entry.json;
+  }
+  return text + "}";
+};
 
 /** A device's state messages and JSON snapshot, encoded together. */
 export interface EncodedStates {
@@ -322,7 +333,8 @@ export function encodeStates<K extends DeviceKind>(
   const entries = kind === "plugs"
     ? plugEntries(states as PlugStates)
     : fanEntries(states as FanStates);
-  return { messages: toMessages(base, entries), snapshot: snapshotOf(entries) };
+  const snapshot = snapshotOf(entries);
+  return { messages: toMessages(base, entries), snapshot: snapshot };
 }
 
 /**
