@@ -55,10 +55,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export const CHIP_CLIENT = "lan";
 
 /**
- * Lower-cases header names, as the API expects them.
+ * Lower-cases header names, as the API expects them, in the object itself.
  *
  * @param headers Headers as the client sent them.
- * @returns A new object with lower-case names.
+ * @returns The same object, its names in lower case.
  * @example
  * ```ts
  * import { lowerHeaders } from "./web.ts";
@@ -70,9 +70,14 @@ export const CHIP_CLIENT = "lan";
  * ```
  */
 export function lowerHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.keys(headers)) out[name.toLowerCase()] = String(headers[name]);
-  return out;
+  // In place: a copy would hold every header twice while the request is served.
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === name) continue;
+    headers[lower] = String(headers[name]);
+    delete headers[name];
+  }
+  return headers;
 }
 
 /**
