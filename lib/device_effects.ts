@@ -78,10 +78,10 @@ export interface PublishBatch {
  * ```ts
  * import { publishBatch } from "./device_effects.ts";
  * import assert from "node:assert/strict";
- * const messages = [
- *   { type: "publish" as const, param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const },
- *   { type: "publish" as const, param: "watts", topic: "plugs/p/states/watts", payload: "12", retain: true as const },
- * ];
+ * const message = (param: string, payload: string) => ({
+ *   type: "publish" as const, param, topic: "plugs/p/states/" + param, payload, retain: true as const,
+ * });
+ * const messages = [message("power", "ON"), message("watts", "12")];
  * const first = publishBatch("plugs/p", messages, "{}", null, true, ["watts"], false);
  * assert.equal(first.effects.length, 3);
  * const again = publishBatch("plugs/p", messages, "{}", first.published, false, ["watts"], false);
@@ -156,7 +156,13 @@ export interface PublishingState {
  * import assert from "node:assert/strict";
  * const state = { base: "plugs/p", connected: true, published: null, lastTelemetryMs: 0 };
  * const encode = () => ({
- *   messages: [{ type: "publish" as const, param: "power", topic: "plugs/p/states/power", payload: "ON", retain: true as const }],
+ *   messages: [{
+ *     type: "publish" as const,
+ *     param: "power",
+ *     topic: "plugs/p/states/power",
+ *     payload: "ON",
+ *     retain: true as const,
+ *   }],
  *   snapshot: '{"power":"ON"}',
  * });
  * const step = publishStep(state, 60000, [], true, encode, [], false);

@@ -219,7 +219,13 @@ const toMessages = (base: string, entries: StateEntry[]): StateMessage[] => {
  *   network: { rssiDbm: -61, ssid: "home", ip: "192.168.1.20", mac: "aa:bb:cc:dd:ee:ff" },
  * });
  * const watts = messages.find((m) => m.param === "watts");
- * assert.deepEqual(watts, { type: "publish" as const, param: "watts", topic: "plugs/p1/states/watts", payload: "1234.6", retain: true });
+ * assert.deepEqual(watts, {
+ *   type: "publish",
+ *   param: "watts",
+ *   topic: "plugs/p1/states/watts",
+ *   payload: "1234.6",
+ *   retain: true,
+ * });
  * assert.equal(messages.find((m) => m.param === "uptime")?.payload, "61");
  * ```
  */
@@ -347,10 +353,10 @@ export function encodeStates<K extends DeviceKind>(
  * ```ts
  * import { changedStates } from "./protocol_states.ts";
  * import assert from "node:assert/strict";
- * const before = [
- *   { type: "publish" as const, param: "power", topic: "plugs/p1/states/power", payload: "OFF", retain: true as const },
- *   { type: "publish" as const, param: "watts", topic: "plugs/p1/states/watts", payload: "0", retain: true as const },
- * ];
+ * const message = (param: string, payload: string) => ({
+ *   type: "publish" as const, param, topic: "plugs/p1/states/" + param, payload, retain: true as const,
+ * });
+ * const before = [message("power", "OFF"), message("watts", "0")];
  * const after = [before[0]!, Object.assign({}, before[1]!, { payload: "12.5" })];
  * assert.deepEqual(changedStates(before, after).map((m) => m.param), ["watts"]);
  * assert.equal(changedStates(null, after).length, 2);

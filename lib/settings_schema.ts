@@ -147,30 +147,6 @@ const defaultsOf = (kind: DeviceKind): object =>
   kind === "plugs" ? DEFAULT_PLUG_SETTINGS : DEFAULT_FAN_SETTINGS;
 
 /**
- * Builds one setting's spec of a device kind, by its place in {@linkcode settingSpecs}.
- * Walking the specs this way keeps one of them in memory at a time.
- *
- * @param kind `plugs` or `fans`.
- * @param index The place, from 0.
- * @returns A fresh spec, or `null` past the last one.
- * @example
- * ```ts
- * import { settingSpecAt } from "./settings_schema.ts";
- * import assert from "node:assert/strict";
- * assert.equal(settingSpecAt("plugs", 0)?.name, "power_on_state");
- * assert.equal(settingSpecAt("plugs", 11), null);
- * ```
- */
-export function settingSpecAt<K extends DeviceKind>(
-  kind: K,
-  index: number,
-): SettingSpec<SettingKey<K>> | null {
-  const line = specLines(kind)[index];
-  if (line === undefined) return null;
-  return parseSpecLine(line, defaultsOf(kind)) as SettingSpec<SettingKey<K>>;
-}
-
-/**
  * Finds the first setting's spec of a device kind that `test` accepts, building one spec
  * at a time (only the one being tested is in memory as an object).
  *
