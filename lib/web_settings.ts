@@ -95,22 +95,40 @@ export function formText(value: unknown): string | null {
 export function settingFields(kind: DeviceKind): SettingField[] {
   const fields: SettingField[] = [];
   findSettingSpec(kind, (spec) => {
-    if (spec.access !== "local") fields.push(fieldOf(spec));
+    if (spec.access !== "local") fields.push(settingField(spec));
     return false;
   });
   return fields;
 }
 
-const fieldOf = (spec: SettingSpec): SettingField => ({
-  name: spec.name,
-  unit: spec.unit,
-  kind: spec.kind,
-  choices: spec.kind === "boolean" ? ["ON", "OFF"] : spec.values.map((v) => v.toUpperCase()),
-  min: spec.min,
-  max: spec.max,
-  decimals: spec.decimals,
-  editable: spec.access === "command",
-});
+/**
+ * How the page shows one setting: its name, unit, shape, choices, bounds, and whether it
+ * may be changed (see {@linkcode settingFields}).
+ *
+ * @param spec The setting's spec.
+ * @returns The field.
+ * @example
+ * ```ts
+ * import { settingField } from "./web_settings.ts";
+ * import { settingSpecByName } from "./settings_schema.ts";
+ * import assert from "node:assert/strict";
+ * const field = settingField(settingSpecByName("fans", "hum_using")!);
+ * assert.deepEqual(field.choices, ["ON", "OFF"]);
+ * assert.equal(field.editable, true);
+ * ```
+ */
+export function settingField(spec: SettingSpec): SettingField {
+  return {
+    name: spec.name,
+    unit: spec.unit,
+    kind: spec.kind,
+    choices: spec.kind === "boolean" ? ["ON", "OFF"] : spec.values.map((v) => v.toUpperCase()),
+    min: spec.min,
+    max: spec.max,
+    decimals: spec.decimals,
+    editable: spec.access === "command",
+  };
+}
 
 /**
  * {@linkcode settingFields} as JSON text, written one field at a time: on an ESP8266 the
@@ -131,7 +149,7 @@ export function settingFieldsJson(kind: DeviceKind): string {
     if (spec.access === "local") return false;
     // `+=` on a string nothing else holds appends in place on Espruino.
     if (text !== "[") text += ",";
-    text += JSON.stringify(fieldOf(spec));
+    text += JSON.stringify(settingField(spec));
     return false;
   });
   return text + "]";

@@ -24,6 +24,7 @@ import {
 } from "../lib/settings_schema.ts";
 import { formatSettingValue, parseSettingText } from "../lib/setting_value.ts";
 import { applySettingChange } from "../lib/settings_validate.ts";
+import { settingField } from "../lib/web_settings.ts";
 
 /** How the fake server behaves. */
 export interface FakeServerOptions {
@@ -228,16 +229,7 @@ function settingsOf(device: Device): Record<string, unknown> {
   for (const spec of specs) {
     settings[spec.name] = formatSettingValue(spec, device.settings[spec.key] as SettingValue);
   }
-  const fields = specs.map((spec) => ({
-    name: spec.name,
-    unit: spec.unit,
-    kind: spec.kind,
-    choices: spec.kind === "boolean" ? ["ON", "OFF"] : spec.values.map((v) => v.toUpperCase()),
-    min: spec.min,
-    max: spec.max,
-    decimals: spec.decimals,
-    editable: spec.access === "command",
-  }));
+  const fields = specs.map(settingField);
   return { settings, fields };
 }
 
