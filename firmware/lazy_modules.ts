@@ -49,7 +49,7 @@ interface ScopeVariable {
 }
 
 /** The function that makes lazy binding `n` (see flash_bindings.ts). */
-export const LAZY_MAKER = "__make";
+const LAZY_MAKER = "__make";
 
 /** The start of the error `__make` throws for an unknown binding; marks it after minifying. */
 export const NO_BINDING = "housegrid: no lazy binding ";
