@@ -16,7 +16,8 @@
  * @module
  */
 
-import type { DeviceEffect } from "../lib/device_effects.ts";
+import { type DeviceEffect, forEachStatePublish } from "../lib/device_effects.ts";
+import type { StatesEffect } from "../lib/device_effects.ts";
 import { discoveryMessageAt, discoveryMessageCount } from "../lib/discovery.ts";
 import type { DiscoveryOptions } from "../lib/discovery.ts";
 import type { NetworkInfo } from "../lib/ports.ts";
@@ -126,10 +127,10 @@ export function startRuntime<S extends { bootMs: number }, X>(
   // Publishes and subscriptions wait for a task of their own, in order: the MQTT code
   // they load is then not in memory together with the device (or discovery) code that
   // made them.
-  // Each as one string, `r` (retained) or `n` + topic + NUL + payload, or `s` + filter: a
-  // telemetry batch waits here, some 30 messages, which as effect objects would hold about
-  // 15 variables each on an ESP8266 (a topic never holds a NUL).
-  const outbox: string[] = [];
+  // Each as one string, `r` (retained) or `n` + topic + NUL + payload, or `s` + filter (a
+  // topic never holds a NUL); a batch of states waits as its one record of payloads, each
+  // topic made only as it is sent.
+  const outbox: (string | StatesEffect)[] = [];
   let pumpTimer: unknown = null;
   // The discovery message built last, for the pump, and the options it belongs to.
   let discoveryOut: { topic: string; payload: string } | null = null;
@@ -137,7 +138,11 @@ export function startRuntime<S extends { bootMs: number }, X>(
   const pump = (): void => {
     pumpTimer = null;
     while (outbox.length > 0) {
-      const item = outbox.shift() as string;
+      const item = outbox.shift() as string | StatesEffect;
+      if (typeof item !== "string") {
+        forEachStatePublish(item, (topic, payload) => ports.publish(topic, payload, true));
+        continue;
+      }
       const end = item.indexOf("\u0000");
       if (end < 0) ports.subscribe(item.slice(1));
       else ports.publish(item.slice(1, end), item.slice(end + 1), item[0] === "r");
@@ -187,10 +192,12 @@ export function startRuntime<S extends { bootMs: number }, X>(
       effects = step.effects;
     }
     for (const effect of effects) {
-      if (effect.type === "publish" || effect.type === "subscribe") {
+      if (effect.type === "publish" || effect.type === "subscribe" || effect.type === "states") {
         outbox.push(
           effect.type === "publish"
             ? (effect.retain ? "r" : "n") + effect.topic + "\u0000" + effect.payload
+            : effect.type === "states"
+            ? effect
             : "s" + effect.filter,
         );
         if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);

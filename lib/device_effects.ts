@@ -9,17 +9,18 @@
 import type { DiscoveryOptions } from "./discovery.ts";
 import { commandErrorMessage } from "./protocol.ts";
 import type { CommandError } from "./protocol.ts";
-import type { StateMessage } from "./protocol_states.ts";
+import { forEachState, type StatesByKind } from "./protocol_states.ts";
 import { encodeSettings } from "./settings_codec.ts";
 import type { SettingsByKind } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
-import { availabilityTopic, snapshotTopic } from "./topics.ts";
+import { availabilityTopic, snapshotTopic, stateTopic } from "./topics.ts";
 
 /** Something a device's adapter must do. */
 export type DeviceEffect =
   | { type: "relay"; on: boolean }
   | { type: "fan"; speed: number }
   | { type: "publish"; topic: string; payload: string; retain: boolean }
+  | StatesEffect
   | { type: "subscribe"; filter: string }
   | { type: "discovery"; options: DiscoveryOptions }
   | { type: "save"; key: "settings" | "energy" | "relay"; value: string };
@@ -29,6 +30,96 @@ export type DeviceEffect =
  * costs variables for as long as the device runs).
  */
 export type PublishedStates = Record<string, string>;
+
+/**
+ * Publishes a batch of states: each payload retained on `<base>/states/<param>`, in the
+ * order given, then the JSON snapshot retained on `<base>/state`. One record of payloads
+ * rather than a publish effect per state: on an ESP8266 a telemetry batch of some 30
+ * effect objects does not fit in memory (see {@linkcode forEachStatePublish}).
+ */
+export interface StatesEffect {
+  /** Always `states`. */
+  type: "states";
+  /** The device's base topic. */
+  base: string;
+  /** The payloads to publish, by state parameter, in protocol order. */
+  payloads: PublishedStates;
+  /** The JSON snapshot of all states. */
+  snapshot: string;
+}
+
+/**
+ * Carries out a {@linkcode StatesEffect}: one call per retained message, the snapshot last.
+ *
+ * @param effect The batch.
+ * @param publish Called with each topic and payload, in order.
+ * @example
+ * ```ts
+ * import { forEachStatePublish } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const topics: string[] = [];
+ * forEachStatePublish(
+ *   { type: "states", base: "plugs/p", payloads: { power: "ON", watts: "12" }, snapshot: "{}" },
+ *   (topic, payload) => topics.push(topic + " " + payload),
+ * );
+ * assert.deepEqual(topics, [
+ *   "plugs/p/states/power ON",
+ *   "plugs/p/states/watts 12",
+ *   "plugs/p/state {}",
+ * ]);
+ * ```
+ */
+export function forEachStatePublish(
+  effect: StatesEffect,
+  publish: (topic: string, payload: string) => void,
+): void {
+  const payloads = effect.payloads;
+  for (const param in payloads) publish(stateTopic(effect.base, param), payloads[param] as string);
+  publish(snapshotTopic(effect.base), effect.snapshot);
+}
+
+/** One MQTT message an effect sends. */
+export interface EffectPublish {
+  /** The topic. */
+  topic: string;
+  /** The payload. */
+  payload: string;
+  /** Whether the broker keeps it. */
+  retain: boolean;
+}
+
+/**
+ * Lists the MQTT messages a step's effects send, in order: each `publish` effect, and each
+ * state of a `states` batch (discovery is left out).
+ *
+ * @param effects A step's effects.
+ * @returns The messages.
+ * @example
+ * ```ts
+ * import { effectPublishes } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const sent = effectPublishes([
+ *   { type: "publish", topic: "plugs/p/availability", payload: "online", retain: true },
+ *   { type: "states", base: "plugs/p", payloads: { power: "ON" }, snapshot: "{}" },
+ * ]);
+ * assert.deepEqual(sent.map((message) => message.topic), [
+ *   "plugs/p/availability", "plugs/p/states/power", "plugs/p/state",
+ * ]);
+ * ```
+ */
+export function effectPublishes(effects: readonly DeviceEffect[]): EffectPublish[] {
+  const sent: EffectPublish[] = [];
+  for (const effect of effects) {
+    if (effect.type === "publish") {
+      sent.push({ topic: effect.topic, payload: effect.payload, retain: effect.retain });
+    } else if (effect.type === "states") {
+      forEachStatePublish(effect, (topic, payload) => {
+        sent.push({ topic: topic, payload: payload, retain: true });
+      });
+    }
+  }
+  return sent;
+}
 
 /**
  * Tells whether a telemetry period has passed (safe across counter wrap-around).
@@ -49,10 +140,10 @@ export function telemetryDue(nowMs: number, lastMs: number, periodMs: number): b
   return nowMs - lastMs >= periodMs;
 }
 
-/** The publish effects of one batch and what has now been published. */
+/** The states of one batch and what has now been published. */
 export interface PublishBatch {
-  /** Publish effects, the JSON snapshot last. */
-  effects: DeviceEffect[];
+  /** The batch, or `null` when nothing goes out. */
+  effect: StatesEffect | null;
   /** Payloads published so far, by state parameter. */
   published: PublishedStates;
 }
@@ -63,37 +154,41 @@ export interface PublishBatch {
  * for telemetry time. In the `snapshot` mode the `measured` ones are left to the JSON
  * snapshot (their own retained topics are cleared once with an empty payload) and the
  * others go out when they change. The snapshot goes out with every batch and at every
- * telemetry time.
+ * telemetry time. The states are encoded one at a time, never all held as messages.
  *
+ * @param kind `plugs` or `fans`.
  * @param base The device's base topic.
- * @param messages Every state message of the device now.
- * @param snapshot The JSON snapshot of all states now.
+ * @param states Everything the device reports now.
  * @param published What was published before (`null`: nothing yet).
  * @param everything Whether it is telemetry time (or a new session).
  * @param measured Parameters that wait for telemetry time.
  * @param snapshotOnly Whether the `snapshot` telemetry mode is on.
- * @returns The publish effects and the new published record, by parameter (`published` itself when
+ * @returns The batch and the new published record, by parameter (`published` itself when
  * nothing was published).
  * @example
  * ```ts
  * import { publishBatch } from "./device_effects.ts";
+ * import { DEFAULT_PLUG_SETTINGS } from "./settings.ts";
  * import assert from "node:assert/strict";
- * const message = (param: string, payload: string) => ({
- *   type: "publish" as const, param, topic: "plugs/p/states/" + param, payload, retain: true as const,
- * });
- * const messages = [message("power", "ON"), message("watts", "12")];
- * const first = publishBatch("plugs/p", messages, "{}", null, true, ["watts"], false);
- * assert.equal(first.effects.length, 3);
- * const again = publishBatch("plugs/p", messages, "{}", first.published, false, ["watts"], false);
- * assert.equal(again.effects.length, 0);
- * const compact = publishBatch("plugs/p", messages, "{}", first.published, true, ["watts"], true);
- * assert.deepEqual(compact.effects.map((e) => e.type === "publish" ? e.payload : ""), ["", "{}"]);
+ * const states = {
+ *   on: true, powerW: 12, voltageV: null, currentA: null, powerFactor: null, apparentVA: null,
+ *   energyTotalWh: 0, energyTodayWh: 0, energyYesterdayWh: 0, fault: null,
+ *   settings: DEFAULT_PLUG_SETTINGS, uptimeMs: 0,
+ *   network: { rssiDbm: -61, ssid: "home", ip: "192.168.1.20", mac: "aa:bb:cc:dd:ee:ff" },
+ * };
+ * const first = publishBatch("plugs", "plugs/p", states, null, true, ["watts"], false);
+ * assert.equal(first.effect?.payloads.watts, "12");
+ * const again = publishBatch("plugs", "plugs/p", states, first.published, false, ["watts"], false);
+ * assert.equal(again.effect, null);
+ * const on = Object.assign({}, states, { on: false });
+ * const changed = publishBatch("plugs", "plugs/p", on, first.published, false, ["watts"], false);
+ * assert.deepEqual(changed.effect?.payloads, { power: "OFF" });
  * ```
  */
-export function publishBatch(
+export function publishBatch<K extends DeviceKind>(
+  kind: K,
   base: string,
-  messages: readonly StateMessage[],
-  snapshot: string,
+  states: StatesByKind[K],
   published: PublishedStates | null,
   everything: boolean,
   measured: readonly string[],
@@ -101,28 +196,26 @@ export function publishBatch(
 ): PublishBatch {
   // Copied only when something goes out: most steps publish nothing.
   let next: PublishedStates | null = null;
-  const effects: DeviceEffect[] = [];
-  for (const message of messages) {
-    const previous = published === null ? undefined : published[message.param];
-    const waits = measured.indexOf(message.param) >= 0;
-    const payload = waits && snapshotOnly ? "" : message.payload;
+  let payloads: PublishedStates | null = null;
+  let snapshot = "{";
+  forEachState(kind, states, (param, current, json) => {
+    if (snapshot !== "{") snapshot += ",";
+    snapshot += JSON.stringify(param) + ":" + json;
+    const previous = published === null ? undefined : published[param];
+    const waits = measured.indexOf(param) >= 0;
+    const payload = waits && snapshotOnly ? "" : current;
     const due = waits && !snapshotOnly ? everything : previous !== payload ||
       (everything && !snapshotOnly);
-    if (due) {
-      // The message is its own effect unless its payload is blanked (see above).
-      effects.push(
-        payload === message.payload
-          ? message
-          : { type: "publish", topic: message.topic, payload: payload, retain: true },
-      );
-      if (next === null) next = Object.assign({}, published);
-      next[message.param] = payload;
-    }
-  }
-  if (effects.length > 0 || everything) {
-    effects.push({ type: "publish", topic: snapshotTopic(base), payload: snapshot, retain: true });
-  }
-  return { effects: effects, published: next === null ? published ?? {} : next };
+    if (!due) return;
+    if (payloads === null) payloads = {};
+    payloads[param] = payload;
+    if (next === null) next = Object.assign({}, published);
+    next[param] = payload;
+  });
+  const effect: StatesEffect | null = payloads !== null || everything
+    ? { type: "states", base: base, payloads: payloads ?? {}, snapshot: snapshot + "}" }
+    : null;
+  return { effect: effect, published: next ?? published ?? {} };
 }
 
 /** What publishing needs to know of a device's state. */
@@ -142,67 +235,62 @@ export interface PublishingState {
  * time (see {@linkcode publishBatch}); offline, only the telemetry clock moves on. A step
  * that publishes nothing returns `state` itself.
  *
+ * @param kind `plugs` or `fans`.
  * @param state The device's state.
  * @param nowMs Now.
  * @param effects The step's effects so far.
  * @param everything Whether it is telemetry time (or a new session).
- * @param encode The device's state messages and JSON snapshot now.
+ * @param statesOf Everything the device reports in a state.
  * @param measured Parameters that wait for telemetry time.
  * @param snapshotOnly Whether the `snapshot` telemetry mode is on.
  * @returns The new state and all effects.
  * @example
  * ```ts
  * import { publishStep } from "./device_effects.ts";
+ * import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
  * import assert from "node:assert/strict";
- * const state = { base: "plugs/p", connected: true, published: null, lastTelemetryMs: 0 };
- * const encode = () => ({
- *   messages: [{
- *     type: "publish" as const,
- *     param: "power",
- *     topic: "plugs/p/states/power",
- *     payload: "ON",
- *     retain: true as const,
- *   }],
- *   snapshot: '{"power":"ON"}',
+ * const state = { base: "fans/f", connected: true, published: null, lastTelemetryMs: 0 };
+ * const statesOf = () => ({
+ *   on: false, speed: 0, mode: "auto" as const, control: "full" as const,
+ *   reason: "none" as const, tempC: 21, humidityPct: 55, settings: DEFAULT_FAN_SETTINGS,
+ *   uptimeMs: 0, network: { rssiDbm: -70, ssid: "home", ip: "192.168.1.21", mac: "m" },
  * });
- * const step = publishStep(state, 60000, [], true, encode, [], false);
- * assert.equal(step.effects.length, 2);
+ * const step = publishStep("fans", state, 60000, [], true, statesOf, [], false);
+ * assert.deepEqual(step.effects.map((effect) => effect.type), ["states"]);
  * assert.equal(step.state.lastTelemetryMs, 60000);
- * assert.equal(publishStep(step.state, 61000, [], false, encode, [], false).state, step.state);
+ * assert.equal(publishStep("fans", step.state, 61000, [], false, statesOf, [], false).state, step.state);
  * ```
  */
-export function publishStep<S extends PublishingState>(
+export function publishStep<K extends DeviceKind, S extends PublishingState>(
+  kind: K,
   state: S,
   nowMs: number,
   effects: DeviceEffect[],
   everything: boolean,
-  encode: (state: S) => { messages: StateMessage[]; snapshot: string },
+  statesOf: (state: S) => StatesByKind[K],
   measured: readonly string[],
   snapshotOnly: boolean,
 ): { state: S; effects: DeviceEffect[] } {
   if (!state.connected && !everything) return { state: state, effects: effects };
   let batch: PublishBatch | null = null;
   if (state.connected) {
-    const encoded = encode(state);
     batch = publishBatch(
+      kind,
       state.base,
-      encoded.messages,
-      encoded.snapshot,
+      statesOf(state),
       state.published,
       everything,
       measured,
       snapshotOnly,
     );
-    if (batch.effects.length === 0 && !everything) return { state: state, effects: effects };
+    if (batch.effect === null && !everything) return { state: state, effects: effects };
   }
   const next: S = Object.assign({}, state);
   if (everything) next.lastTelemetryMs = nowMs;
   if (batch === null) return { state: next, effects: effects };
   next.published = batch.published;
-  return {
-    state: next,
-    effects: effects.length === 0 ? batch.effects : effects.concat(batch.effects),
-  };
+  if (batch.effect !== null) effects = effects.concat([batch.effect]);
+  return { state: next, effects: effects };
 }
 
 /**

@@ -1,45 +1,65 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { publishBatch, type PublishedStates, publishStep } from "./device_effects.ts";
-import type { StateMessage } from "./protocol_states.ts";
+import {
+  effectPublishes,
+  publishBatch,
+  type PublishedStates,
+  publishStep,
+} from "./device_effects.ts";
+import { encodeSnapshot, plugStateMessages, type PlugStates } from "./protocol_states.ts";
+import { DEFAULT_PLUG_SETTINGS } from "./settings.ts";
 
-const PARAMS = ["power", "fault", "watts", "uptime"];
+const BASE = "plugs/p";
 const MEASURED = ["watts", "uptime"];
-const topicOf = (param: string) => "plugs/p/states/" + param;
+const NETWORK = { rssiDbm: -61, ssid: "home", ip: "192.168.1.20", mac: "aa:bb:cc:dd:ee:ff" };
 
-const messagesArbitrary = fc.tuple(...PARAMS.map(() => fc.constantFrom("0", "1", "ON", "x")))
-  .map((payloads): StateMessage[] =>
-    PARAMS.map((param, i) => ({
-      type: "publish" as const,
-      param,
-      topic: topicOf(param),
-      payload: payloads[i]!,
-      retain: true as const,
-    }))
-  );
+const statesArbitrary = fc.record({
+  on: fc.boolean(),
+  powerW: fc.constantFrom(0, 1, 12.5, null),
+  fault: fc.constantFrom(null, "over_power"),
+  uptimeMs: fc.constantFrom(0, 1000, 5000),
+}).map((varied): PlugStates => ({
+  on: varied.on,
+  powerW: varied.powerW,
+  voltageV: null,
+  currentA: null,
+  powerFactor: null,
+  apparentVA: null,
+  energyTotalWh: 0,
+  energyTodayWh: 0,
+  energyYesterdayWh: 0,
+  fault: varied.fault,
+  settings: DEFAULT_PLUG_SETTINGS,
+  network: NETWORK,
+  uptimeMs: varied.uptimeMs,
+}));
 
 const stepsArbitrary = fc.array(
-  fc.record({ messages: messagesArbitrary, everything: fc.boolean(), snapshotOnly: fc.boolean() }),
+  fc.record({ states: statesArbitrary, everything: fc.boolean(), snapshotOnly: fc.boolean() }),
   { minLength: 1, maxLength: 30 },
 );
+
+const batchOf = (
+  states: PlugStates,
+  published: PublishedStates | null,
+  everything: boolean,
+  snapshotOnly: boolean,
+) => {
+  const batch = publishBatch("plugs", BASE, states, published, everything, MEASURED, snapshotOnly);
+  const sent = effectPublishes(batch.effect === null ? [] : [batch.effect]);
+  return { published: batch.published, sent: sent };
+};
 
 Deno.test("property: the published record is what the broker retains", () => {
   fc.assert(fc.property(stepsArbitrary, (steps) => {
     let published: PublishedStates | null = null;
     const retained: Record<string, string> = {};
     for (const step of steps) {
-      const batch = publishBatch(
-        "plugs/p",
-        step.messages,
-        "{}",
-        published,
-        step.everything,
-        MEASURED,
-        step.snapshotOnly,
-      );
-      for (const effect of batch.effects) {
-        if (effect.type === "publish" && effect.topic !== "plugs/p/state") {
-          retained[effect.topic.slice("plugs/p/states/".length)] = effect.payload;
+      const batch = batchOf(step.states, published, step.everything, step.snapshotOnly);
+      for (const message of batch.sent) {
+        assert.equal(message.retain, true);
+        if (message.topic !== BASE + "/state") {
+          retained[message.topic.slice((BASE + "/states/").length)] = message.payload;
         }
       }
       published = batch.published;
@@ -52,23 +72,17 @@ Deno.test("property: full mode sends changes at once and readings at telemetry t
   fc.assert(fc.property(stepsArbitrary, (steps) => {
     let published: PublishedStates | null = null;
     for (const step of steps) {
-      const batch = publishBatch(
-        "plugs/p",
-        step.messages,
-        "{}",
-        published,
-        step.everything,
-        MEASURED,
-        false,
-      );
-      const sent = batch.effects.flatMap((e) => e.type === "publish" ? [e.topic] : []);
-      for (const message of step.messages) {
+      const batch = batchOf(step.states, published, step.everything, false);
+      const sent = batch.sent.map((message) => message.topic);
+      const messages = plugStateMessages(BASE, step.states);
+      for (const message of messages) {
         const changed = published === null || published[message.param] !== message.payload;
-        const expected = step.everything ||
-          (changed && !MEASURED.includes(message.param));
+        const expected = step.everything || (changed && !MEASURED.includes(message.param));
         assert.equal(sent.includes(message.topic), expected, message.param);
       }
-      assert.equal(sent.includes("plugs/p/state"), sent.length > 0);
+      // In protocol order, the snapshot last.
+      const order = messages.map((message) => message.topic).filter((t) => sent.includes(t));
+      if (sent.length > 0) assert.deepEqual(sent, order.concat([BASE + "/state"]));
       published = batch.published;
     }
   }));
@@ -78,23 +92,17 @@ Deno.test("property: snapshot mode keeps readings out of their topics and sends 
   fc.assert(fc.property(stepsArbitrary, (steps) => {
     let published: PublishedStates | null = null;
     for (const step of steps) {
-      const batch = publishBatch(
-        "plugs/p",
-        step.messages,
-        '{"s":1}',
-        published,
-        step.everything,
-        MEASURED,
-        true,
-      );
-      for (const effect of batch.effects) {
-        if (effect.type !== "publish") continue;
-        const param = effect.topic.slice("plugs/p/states/".length);
-        if (MEASURED.includes(param)) assert.equal(effect.payload, "");
+      const batch = batchOf(step.states, published, step.everything, true);
+      for (const message of batch.sent) {
+        const param = message.topic.slice((BASE + "/states/").length);
+        if (MEASURED.includes(param)) assert.equal(message.payload, "");
       }
-      const sent = batch.effects.flatMap((e) => e.type === "publish" ? [e.topic] : []);
-      if (step.everything) assert.equal(sent.at(-1), "plugs/p/state");
-      for (const message of step.messages) {
+      const sent = batch.sent.map((message) => message.topic);
+      if (step.everything) {
+        assert.equal(sent.at(-1), BASE + "/state");
+        assert.equal(batch.sent.at(-1)?.payload, encodeSnapshot("plugs", step.states));
+      }
+      for (const message of plugStateMessages(BASE, step.states)) {
         if (MEASURED.includes(message.param)) continue;
         const changed = published === null || published[message.param] !== message.payload;
         assert.equal(sent.includes(message.topic), changed, message.param);
@@ -105,22 +113,15 @@ Deno.test("property: snapshot mode keeps readings out of their topics and sends 
 });
 
 Deno.test("a step that publishes nothing keeps the same state object", () => {
-  const state = { base: "plugs/p", connected: true, published: null, lastTelemetryMs: 0 };
-  const encode = () => ({
-    messages: [{
-      type: "publish" as const,
-      param: "watts",
-      topic: topicOf("watts"),
-      payload: "5",
-      retain: true as const,
-    }],
-    snapshot: "{}",
-  });
-  const first = publishStep(state, 0, [], true, encode, MEASURED, false);
-  assert.equal(publishStep(first.state, 10, [], false, encode, MEASURED, false).state, first.state);
+  const state = { base: BASE, connected: true, published: null, lastTelemetryMs: 0 };
+  const statesOf = () => fc.sample(statesArbitrary, { numRuns: 1, seed: 1 })[0]!;
+  const step = (from: typeof state, nowMs: number, everything: boolean) =>
+    publishStep("plugs", from, nowMs, [], everything, statesOf, MEASURED, false);
+  const first = step(state, 0, true);
+  assert.equal(step(first.state, 10, false).state, first.state);
   const offline = Object.assign({}, first.state, { connected: false });
-  assert.equal(publishStep(offline, 10, [], false, encode, MEASURED, false).state, offline);
-  const due = publishStep(offline, 70000, [], true, encode, MEASURED, false);
+  assert.equal(step(offline, 10, false).state, offline);
+  const due = step(offline, 70000, true);
   assert.equal(due.state.lastTelemetryMs, 70000);
   assert.deepEqual(due.effects, []);
 });

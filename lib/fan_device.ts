@@ -30,7 +30,7 @@ import {
 import type { FanEvent, FanState } from "./fan_types.ts";
 import type { ClimateReading, NetworkInfo } from "./ports.ts";
 import { commandFilter, parseMessage } from "./protocol.ts";
-import { encodeStates, telemetryParams } from "./protocol_states.ts";
+import { telemetryParams } from "./protocol_states.ts";
 import type { FanStates } from "./protocol_states.ts";
 import { decodeSettings } from "./settings_codec.ts";
 import type { FanSettings } from "./settings.ts";
@@ -355,11 +355,12 @@ const publish = (
   everything: boolean,
 ): FanDeviceStep =>
   publishStep(
+    "fans",
     state,
     nowMs,
     effects,
     everything,
-    (current) => encodeStates("fans", current.base, fanStates(current, nowMs)),
+    (current) => fanStates(current, nowMs),
     telemetryParams("fans"),
     state.settings.telemetryMode === "snapshot",
   );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { DeviceEffect } from "./device_effects.ts";
+import { type DeviceEffect, effectPublishes } from "./device_effects.ts";
 import {
   bootFan,
   type FanDeviceEvent,
@@ -9,7 +9,7 @@ import {
   nextFanDeviceDeadlineMs,
   stepFanDevice,
 } from "./fan_device.ts";
-import { encodeStates, telemetryParams } from "./protocol_states.ts";
+import { fanStateMessages, telemetryParams } from "./protocol_states.ts";
 import { encodeSettings } from "./settings_codec.ts";
 import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
 
@@ -50,8 +50,8 @@ const command = (nowMs: number, param: string, payload: string): FanDeviceEvent 
 });
 
 const published = (effects: DeviceEffect[], param: string) =>
-  effects.flatMap((e) =>
-    e.type === "publish" && e.topic === "home/fans/fan1/states/" + param ? [e.payload] : []
+  effectPublishes(effects).flatMap((e) =>
+    e.topic === "home/fans/fan1/states/" + param ? [e.payload] : []
   );
 
 Deno.test("a session brings the controller online and publishes everything", () => {
@@ -170,13 +170,15 @@ Deno.test("property: effects agree with the state; rejected commands change noth
             if (effect.type === "publish" && effect.topic.endsWith("/errors")) {
               assert.equal(step.state, state);
             }
-            if (effect.type === "publish") assert.ok(step.state.connected);
+            if (effect.type === "publish" || effect.type === "states") {
+              assert.ok(step.state.connected);
+            }
           }
           state = step.state;
           // What does not wait for telemetry is on the broker as the fan has it now.
           if (state.connected) {
-            const fresh = encodeStates("fans", state.base, fanStates(state, event.nowMs));
-            for (const message of fresh.messages) {
+            const fresh = fanStateMessages(state.base, fanStates(state, event.nowMs));
+            for (const message of fresh) {
               if (telemetryParams("fans").includes(message.param)) continue;
               assert.equal(state.published?.[message.param], message.payload, message.param);
             }

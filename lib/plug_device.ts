@@ -38,7 +38,7 @@ import type { NetworkInfo, SampleBurst } from "./ports.ts";
 import { calibrationFromSettings, DEFAULT_MAINS_HZ, measurePower } from "./power.ts";
 import type { PowerReading } from "./power.ts";
 import { commandFilter, parseMessage } from "./protocol.ts";
-import { encodeStates, telemetryParams } from "./protocol_states.ts";
+import { telemetryParams } from "./protocol_states.ts";
 import type { PlugStates } from "./protocol_states.ts";
 import { initialRelayState, nextRelayDeadlineMs, stepRelay } from "./relay.ts";
 import type { RelayEffect, RelayEvent, RelayState } from "./relay.ts";
@@ -465,11 +465,12 @@ const publish = (
   everything: boolean,
 ): PlugDeviceStep =>
   publishStep(
+    "plugs",
     state,
     nowMs,
     effects,
     everything,
-    (current) => encodeStates("plugs", current.base, plugStates(current, nowMs)),
+    (current) => plugStates(current, nowMs),
     telemetryParams("plugs"),
     state.settings.telemetryMode === "snapshot",
   );

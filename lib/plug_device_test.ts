@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { DeviceEffect } from "./device_effects.ts";
+import { type DeviceEffect, effectPublishes } from "./device_effects.ts";
 import { energyTotals } from "./energy.ts";
 import {
   bootPlug,
@@ -12,7 +12,7 @@ import {
   stepPlug,
 } from "./plug_device.ts";
 import type { SampleBurst } from "./ports.ts";
-import { encodeStates, telemetryParams } from "./protocol_states.ts";
+import { plugStateMessages, telemetryParams } from "./protocol_states.ts";
 import { encodeSettings } from "./settings_codec.ts";
 import { DEFAULT_PLUG_SETTINGS } from "./settings.ts";
 
@@ -54,8 +54,7 @@ function run(state: PlugDeviceState, events: PlugDeviceEvent[]) {
   return { state, effects };
 }
 
-const publishes = (effects: DeviceEffect[]) =>
-  effects.flatMap((e) => e.type === "publish" ? [e] : []);
+const publishes = (effects: DeviceEffect[]) => effectPublishes(effects);
 
 Deno.test("a new session announces availability, subscribes, discovers and publishes all", () => {
   const { state, effects } = run(boot().state, [{ type: "connected", nowMs: 10 }]);
@@ -282,8 +281,8 @@ Deno.test("property: relay effects match the state, energy never decreases, save
         state = step.state;
         // What does not wait for telemetry is on the broker as the plug has it now.
         if (state.connected) {
-          const fresh = encodeStates("plugs", state.base, plugStates(state, event.nowMs));
-          for (const message of fresh.messages) {
+          const fresh = plugStateMessages(state.base, plugStates(state, event.nowMs));
+          for (const message of fresh) {
             if (telemetryParams("plugs").includes(message.param)) continue;
             assert.equal(state.published?.[message.param], message.payload, message.param);
           }

@@ -99,11 +99,6 @@ export interface StatesByKind {
 
 /** One retained state message. */
 export interface StateMessage {
-  /**
-   * Always `publish`: a state message is also the effect that publishes it, so a batch of
-   * them does not take twice the memory (on an ESP8266 each object costs some 15 variables).
-   */
-  type: "publish";
   /** The state's parameter, e.g. `watts`. */
   param: string;
   /** `<base>/states/<param>`. */
@@ -114,91 +109,127 @@ export interface StateMessage {
   retain: true;
 }
 
-// `json` is the value as it appears in the snapshot.
-interface StateEntry {
-  param: string;
-  payload: string;
-  json: string;
-}
+/**
+ * Receives one state: its parameter, its plain-text payload, and its value as it appears in
+ * the JSON snapshot.
+ */
+export type StateVisitor = (param: string, payload: string, json: string) => void;
 
-const numberEntry = (param: string, value: number | null, decimals: number): StateEntry => {
+const visitNumber = (
+  visit: StateVisitor,
+  param: string,
+  value: number | null,
+  decimals: number,
+): void => {
   if (typeof value !== "number" || !isFinite(value)) {
-    return { param: param, payload: MISSING_STATE_PAYLOAD, json: "null" };
+    visit(param, MISSING_STATE_PAYLOAD, "null");
+    return;
   }
   const text = formatDecimal(value, decimals);
-  return { param: param, payload: text, json: text };
+  visit(param, text, text);
 };
 
-const textEntry = (param: string, value: string): StateEntry => {
+const visitText = (visit: StateVisitor, param: string, value: string): void => {
   const text = String(value);
-  return { param: param, payload: text, json: JSON.stringify(text) };
+  visit(param, text, JSON.stringify(text));
 };
 
-const switchEntry = (param: string, on: boolean): StateEntry =>
-  textEntry(param, on === true ? "ON" : "OFF");
-
-const settingEntries = (kind: DeviceKind, settings: PlugSettings | FanSettings): StateEntry[] => {
+const visitSettings = (
+  visit: StateVisitor,
+  kind: DeviceKind,
+  settings: PlugSettings | FanSettings,
+): void => {
   const values = settings as unknown as Record<string, SettingValue>;
-  const entries: StateEntry[] = [];
   findSettingSpec(kind, (spec) => {
     if (spec.access === "local") return false;
     const value = values[spec.key] as SettingValue;
-    if (spec.kind !== "number") entries.push(textEntry(spec.name, formatSettingValue(spec, value)));
-    else if (typeof value !== "number" || !isFinite(value)) {
-      entries.push(numberEntry(spec.name, null, 0));
-    } else {
+    if (spec.kind !== "number") visitText(visit, spec.name, formatSettingValue(spec, value));
+    else if (typeof value !== "number" || !isFinite(value)) visitNumber(visit, spec.name, null, 0);
+    else {
       const text = formatSettingValue(spec, value);
-      entries.push({ param: spec.name, payload: text, json: text });
+      visit(spec.name, text, text);
     }
     return false;
   });
-  return entries;
 };
 
-const tailEntries = (network: NetworkInfo, uptimeMs: number): StateEntry[] => [
-  numberEntry("rssi", network.rssiDbm, 0),
-  textEntry("ssid", network.ssid),
-  textEntry("ip", network.ip),
-  textEntry("mac", network.mac),
-  numberEntry("uptime", Math.floor(uptimeMs / 1000), 0),
-];
+const visitTail = (visit: StateVisitor, network: NetworkInfo, uptimeMs: number): void => {
+  visitNumber(visit, "rssi", network.rssiDbm, 0);
+  visitText(visit, "ssid", network.ssid);
+  visitText(visit, "ip", network.ip);
+  visitText(visit, "mac", network.mac);
+  visitNumber(visit, "uptime", Math.floor(uptimeMs / 1000), 0);
+};
 
-const plugEntries = (states: PlugStates): StateEntry[] =>
-  [
-    switchEntry("power", states.on),
-    numberEntry("watts", states.powerW, 1),
-    numberEntry("volts", states.voltageV, 1),
-    numberEntry("amps", states.currentA, 3),
-    numberEntry("power_factor", states.powerFactor, 2),
-    numberEntry("apparent_va", states.apparentVA, 1),
-    numberEntry("energy_total", states.energyTotalWh, 3),
-    numberEntry("energy_today", states.energyTodayWh, 3),
-    numberEntry("energy_yesterday", states.energyYesterdayWh, 3),
-    textEntry("fault", states.fault === null ? "none" : states.fault),
-  ].concat(settingEntries("plugs", states.settings), tailEntries(states.network, states.uptimeMs));
+const visitPlug = (visit: StateVisitor, states: PlugStates): void => {
+  visitText(visit, "power", states.on === true ? "ON" : "OFF");
+  visitNumber(visit, "watts", states.powerW, 1);
+  visitNumber(visit, "volts", states.voltageV, 1);
+  visitNumber(visit, "amps", states.currentA, 3);
+  visitNumber(visit, "power_factor", states.powerFactor, 2);
+  visitNumber(visit, "apparent_va", states.apparentVA, 1);
+  visitNumber(visit, "energy_total", states.energyTotalWh, 3);
+  visitNumber(visit, "energy_today", states.energyTodayWh, 3);
+  visitNumber(visit, "energy_yesterday", states.energyYesterdayWh, 3);
+  visitText(visit, "fault", states.fault === null ? "none" : states.fault);
+  visitSettings(visit, "plugs", states.settings);
+  visitTail(visit, states.network, states.uptimeMs);
+};
 
-const fanEntries = (states: FanStates): StateEntry[] =>
-  [
-    switchEntry("power", states.on),
-    numberEntry("speed", states.speed, 0),
-    textEntry("mode", states.mode),
-    textEntry("control", states.control),
-    textEntry("reason", states.reason),
-    numberEntry("temperature", states.tempC, 1),
-    numberEntry("humidity", states.humidityPct, 1),
-  ].concat(settingEntries("fans", states.settings), tailEntries(states.network, states.uptimeMs));
+const visitFan = (visit: StateVisitor, states: FanStates): void => {
+  visitText(visit, "power", states.on === true ? "ON" : "OFF");
+  visitNumber(visit, "speed", states.speed, 0);
+  visitText(visit, "mode", states.mode);
+  visitText(visit, "control", states.control);
+  visitText(visit, "reason", states.reason);
+  visitNumber(visit, "temperature", states.tempC, 1);
+  visitNumber(visit, "humidity", states.humidityPct, 1);
+  visitSettings(visit, "fans", states.settings);
+  visitTail(visit, states.network, states.uptimeMs);
+};
 
-// The entries become the messages in place (their snapshot text is written first, if at
-// all): on an ESP8266 a second object per state, 30 of them at once, does not fit.
-const toMessages = (base: string, entries: StateEntry[]): StateMessage[] => {
-  for (const entry of entries) {
-    const message = entry as Partial<StateEntry> & StateMessage;
-    message.type = "publish";
-    message.topic = stateTopic(base, entry.param);
-    message.retain = true;
-    delete message.json;
-  }
-  return entries as unknown as StateMessage[];
+/**
+ * Walks a device's states one at a time, in protocol order (power first, uptime last),
+ * without building them all: on an ESP8266 some 30 state objects at once do not fit.
+ *
+ * @param kind `plugs` or `fans`.
+ * @param states Everything the device reports.
+ * @param visit Called once per state.
+ * @example
+ * ```ts
+ * import { forEachState } from "./protocol_states.ts";
+ * import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ * const seen: string[] = [];
+ * forEachState("fans", {
+ *   on: true, speed: 2, mode: "auto", control: "full", reason: "humidity",
+ *   tempC: 23.46, humidityPct: null, settings: DEFAULT_FAN_SETTINGS, uptimeMs: 5000,
+ *   network: { rssiDbm: -70, ssid: "home", ip: "192.168.1.21", mac: "aa:bb:cc:dd:ee:01" },
+ * }, (param, payload, json) => seen.push(param + "=" + payload + "|" + json));
+ * assert.equal(seen[0], "power=ON|\"ON\"");
+ * assert.ok(seen.includes("temperature=23.5|23.5"));
+ * assert.ok(seen.includes("humidity=None|null"));
+ * ```
+ */
+export function forEachState<K extends DeviceKind>(
+  kind: K,
+  states: StatesByKind[K],
+  visit: StateVisitor,
+): void {
+  if (kind === "plugs") visitPlug(visit, states as PlugStates);
+  else visitFan(visit, states as FanStates);
+}
+
+const messagesOf = <K extends DeviceKind>(
+  kind: K,
+  base: string,
+  states: StatesByKind[K],
+): StateMessage[] => {
+  const messages: StateMessage[] = [];
+  forEachState(kind, states, (param, payload) => {
+    messages.push({ param: param, topic: stateTopic(base, param), payload: payload, retain: true });
+  });
+  return messages;
 };
 
 /**
@@ -220,7 +251,6 @@ const toMessages = (base: string, entries: StateEntry[]): StateMessage[] => {
  * });
  * const watts = messages.find((m) => m.param === "watts");
  * assert.deepEqual(watts, {
- *   type: "publish",
  *   param: "watts",
  *   topic: "plugs/p1/states/watts",
  *   payload: "1234.6",
@@ -230,7 +260,7 @@ const toMessages = (base: string, entries: StateEntry[]): StateMessage[] => {
  * ```
  */
 export function plugStateMessages(base: string, states: PlugStates): StateMessage[] {
-  return toMessages(base, plugEntries(states));
+  return messagesOf("plugs", base, states);
 }
 
 /**
@@ -257,7 +287,7 @@ export function plugStateMessages(base: string, states: PlugStates): StateMessag
  * ```
  */
 export function fanStateMessages(base: string, states: FanStates): StateMessage[] {
-  return toMessages(base, fanEntries(states));
+  return messagesOf("fans", base, states);
 }
 
 /**
@@ -284,63 +314,12 @@ export function fanStateMessages(base: string, states: FanStates): StateMessage[
  * ```
  */
 export function encodeSnapshot<K extends DeviceKind>(kind: K, states: StatesByKind[K]): string {
-  const entries = kind === "plugs"
-    ? plugEntries(states as PlugStates)
-    : fanEntries(states as FanStates);
-  return snapshotOf(entries);
-}
-
-// Appended in place (`+=` on a string nothing else holds), not joined from a second array.
-const snapshotOf = (entries: StateEntry[]): string => {
   let text = "{";
-  for (const entry of entries) {
+  forEachState(kind, states, (param, _payload, json) => {
     if (text !== "{") text += ",";
-    text += JSON.stringify(entry.param) + ":" + entry.json;
-  }
+    text += JSON.stringify(param) + ":" + json;
+  });
   return text + "}";
-};
-
-/** A device's state messages and JSON snapshot, encoded together. */
-export interface EncodedStates {
-  /** One retained message per state, in protocol order. */
-  messages: StateMessage[];
-  /** The JSON snapshot for `<base>/state`. */
-  snapshot: string;
-}
-
-/**
- * Encodes a device's state messages and JSON snapshot at once, formatting each value a
- * single time (the same result as {@linkcode plugStateMessages} or
- * {@linkcode fanStateMessages} with {@linkcode encodeSnapshot}).
- *
- * @param kind `plugs` or `fans`.
- * @param base The device's base topic.
- * @param states Everything the device reports.
- * @returns The messages and the snapshot.
- * @example
- * ```ts
- * import { encodeStates } from "./protocol_states.ts";
- * import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
- * import assert from "node:assert/strict";
- * const encoded = encodeStates("fans", "fans/f1", {
- *   on: false, speed: 0, mode: "auto", control: "full", reason: "none",
- *   tempC: 21, humidityPct: 55, settings: DEFAULT_FAN_SETTINGS, uptimeMs: 0,
- *   network: { rssiDbm: -70, ssid: "home", ip: "192.168.1.21", mac: "aa:bb:cc:dd:ee:01" },
- * });
- * assert.equal(encoded.messages[0]?.topic, "fans/f1/states/power");
- * assert.equal(JSON.parse(encoded.snapshot).humidity, 55);
- * ```
- */
-export function encodeStates<K extends DeviceKind>(
-  kind: K,
-  base: string,
-  states: StatesByKind[K],
-): EncodedStates {
-  const entries = kind === "plugs"
-    ? plugEntries(states as PlugStates)
-    : fanEntries(states as FanStates);
-  const snapshot = snapshotOf(entries);
-  return { messages: toMessages(base, entries), snapshot: snapshot };
 }
 
 /**
@@ -354,7 +333,7 @@ export function encodeStates<K extends DeviceKind>(
  * import { changedStates } from "./protocol_states.ts";
  * import assert from "node:assert/strict";
  * const message = (param: string, payload: string) => ({
- *   type: "publish" as const, param, topic: "plugs/p1/states/" + param, payload, retain: true as const,
+ *   param, topic: "plugs/p1/states/" + param, payload, retain: true as const,
  * });
  * const before = [message("power", "OFF"), message("watts", "0")];
  * const after = [before[0]!, Object.assign({}, before[1]!, { payload: "12.5" })];

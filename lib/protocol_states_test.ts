@@ -4,7 +4,6 @@ import { parseCommandText } from "./commands.ts";
 import {
   changedStates,
   encodeSnapshot,
-  encodeStates,
   fanStateMessages,
   type FanStates,
   MISSING_STATE_PAYLOAD,
@@ -297,20 +296,4 @@ Deno.test("changedStates picks the messages whose payload changed", () => {
   const moved = plugStateMessages("plugs/p1", Object.assign({}, PLUG_STATES, { uptimeMs: 62000 }));
   assert.deepEqual(changedStates(first, moved).map((message) => message.param), ["uptime"]);
   assert.deepEqual(changedStates([], first), first);
-});
-
-Deno.test("property: encodeStates gives the messages and the snapshot of the separate encoders", () => {
-  const reading = fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }));
-  fc.assert(fc.property(plugSettingsArbitrary, reading, reading, (settings, powerW, tempC) => {
-    const plug = Object.assign({}, PLUG_STATES, { settings, powerW });
-    assert.deepEqual(encodeStates("plugs", "plugs/p1", plug), {
-      messages: plugStateMessages("plugs/p1", plug),
-      snapshot: encodeSnapshot("plugs", plug),
-    });
-    const fan = Object.assign({}, FAN_STATES, { tempC });
-    assert.deepEqual(encodeStates("fans", "fans/f1", fan), {
-      messages: fanStateMessages("fans/f1", fan),
-      snapshot: encodeSnapshot("fans", fan),
-    });
-  }));
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { DeviceEffect } from "../lib/device_effects.ts";
+import { type DeviceEffect, forEachStatePublish } from "../lib/device_effects.ts";
 import { discoveryMessages } from "../lib/discovery.ts";
 import type { KeyValueStore, NetworkInfo } from "../lib/ports.ts";
 import { availabilityTopic, baseTopic, type DeviceKind } from "../lib/topics.ts";
@@ -269,6 +269,9 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
       switch (effect.type) {
         case "publish":
           this.#publish(effect.topic, effect.payload, effect.retain);
+          break;
+        case "states":
+          forEachStatePublish(effect, (topic, payload) => this.#publish(topic, payload, true));
           break;
         case "subscribe":
           this.#link?.subscribe(effect.filter);
