@@ -70,8 +70,8 @@ export interface RuntimePorts {
 
 /** A running device. */
 export interface Runtime<S, X> {
-  /** Feeds an event (its effects are carried out before it returns). */
-  dispatch(event: RuntimeEvent | X): void;
+  /** Feeds an event; its effects are carried out before it returns them. */
+  dispatch(event: RuntimeEvent | X): DeviceEffect[];
   /** The device's state. */
   state(): S;
   /** Runs `work` every `periodMs`, noticing clock jumps on the way. */
@@ -177,7 +177,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
   };
   // `null` carries out the boot's effects, nothing (the device timer) flushes the store and
   // ticks; each step sets the device timer again: one function instead of four.
-  const dispatch = (event?: RuntimeEvent | X | null): void => {
+  const dispatch = (event?: RuntimeEvent | X | null): DeviceEffect[] => {
     let effects = bootEffects as DeviceEffect[];
     // Let the boot's effects go once carried out.
     bootEffects = null;
@@ -217,6 +217,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
     // `dispatch` itself is the timer's function: no closure (which would also keep this
     // scope), no function of its own.
     timer = ports.setTimeout(dispatch, Math.max(0, deadline - ports.nowMs()));
+    return effects;
   };
   dispatch(null);
   return {

@@ -225,9 +225,10 @@ export function startFirmware<S extends { bootMs: number }, X>(
       state: runtime.state,
       every: runtime.every,
       dispatch: (event) => {
-        runtime.dispatch(event);
+        const effects = runtime.dispatch(event);
         const now = nowMs();
         recordReading(history, view.sample(runtime.state(), now), now);
+        return effects;
       },
     };
   }

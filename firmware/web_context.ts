@@ -72,8 +72,8 @@ export interface ChipWeb {
   /** The firmware version this code was built as. */
   version: string;
   /** The running device (its state has at least the {@linkcode WebDeviceState} fields). */
-  runtime: { state(): unknown; dispatch(event: WebCommandEvent): void };
-  /** The pure step, to learn whether a command would be refused without applying it. */
+  runtime: { state(): unknown; dispatch(event: WebCommandEvent): DeviceEffect[] };
+  /** The pure step, to learn offline whether a command would be refused without applying it. */
   step(state: unknown, event: WebCommandEvent): { effects: DeviceEffect[] };
   /** The device kind's view for the page. */
   view: WebView;

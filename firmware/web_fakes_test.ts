@@ -202,7 +202,9 @@ export const plugWeb = (options: { crypto?: EspruinoCrypto | null; password?: st
     runtime: {
       state: () => state,
       dispatch: (event) => {
-        state = stepPlug(state, event as PlugDeviceEvent).state;
+        const step = stepPlug(state, event as PlugDeviceEvent);
+        state = step.state;
+        return step.effects;
       },
     },
     step: (s, event) => stepPlug(s as PlugDeviceState, event as PlugDeviceEvent),

@@ -3,8 +3,9 @@
  * firmware, and the secrets (random tokens, PBKDF2) from `web_crypto.ts`.
  *
  * Commands from the page go through the device's MQTT command path, as in the
- * simulator: the pure step is first run on a copy (as if connected, so the device would
- * publish its refusal) to learn the refusal text, and only an accepted command is fed.
+ * simulator: connected, the device refuses a command on `<base>/errors` as it would one
+ * from MQTT, and that is the page's answer; offline, the pure step is first run on a copy
+ * as if connected to learn the refusal text, and only an accepted command is fed.
  *
  * Passwords: PBKDF2-SHA256, iterations chosen on the device to fit
  * {@linkcode PBKDF2_BUDGET_MS} (see `web_crypto.ts`). A `web.password` in the
@@ -14,6 +15,7 @@
  * @module
  */
 
+import { rejectionIn } from "../lib/device_effects.ts";
 import type { DeviceKind } from "../lib/topics.ts";
 import { createAccount, encodeAccount } from "../lib/web_account.ts";
 import type { DeriveKey } from "../lib/web_account.ts";
@@ -145,36 +147,34 @@ const firmwareOf = (web: ChipWeb): { version: string; sha256: string | null } =>
   return { version: web.version, sha256: sha256 };
 };
 
-// What the device would answer on `<base>/errors` to `event`, stepped on a copy of its
-// state, or `null`. A function of its own so that the trial step's state and effects are let
-// go before the real one runs: on an ESP8266 both at once do not fit.
+// Offline, what the device would answer on `<base>/errors` to `event`, stepped as if
+// connected on a copy of its state, or `null`. A function of its own so that the trial
+// step's state and effects are let go before the real one runs: on an ESP8266 both at once
+// do not fit.
 const rejection = (web: ChipWeb, event: WebCommandEvent): string | null => {
   const state = stateOf(web);
-  const errors = state.base + "/errors";
-  const trial = web.step(Object.assign({}, state, { connected: true }), event);
-  for (const effect of trial.effects) {
-    if (effect.type === "publish" && effect.topic === errors) {
-      try {
-        return String(JSON.parse(effect.payload).error);
-      } catch (_error) {
-        return effect.payload;
-      }
-    }
-  }
-  return null;
+  return rejectionIn(
+    state.base,
+    web.step(Object.assign({}, state, { connected: true }), event).effects,
+  );
 };
 
+// Connected, the device answers a refusal on `<base>/errors` itself, as it does a refused
+// MQTT command: one step, not two.
 const command = (web: ChipWeb, param: string, payload: string): string | null => {
+  const base = stateOf(web).base;
   const event: WebCommandEvent = {
     type: "message",
     nowMs: nowMsOf(web),
-    topic: stateOf(web).base + "/commands/" + param,
+    topic: base + "/commands/" + param,
     payload: web.g.E.toUint8Array(payload),
     retained: false,
   };
-  const error = rejection(web, event);
-  if (error === null) web.runtime.dispatch(event);
-  return error;
+  if (!stateOf(web).connected) {
+    const refusal = rejection(web, event);
+    if (refusal !== null) return refusal;
+  }
+  return rejectionIn(base, web.runtime.dispatch(event));
 };
 
 // Saves a network in the configuration once joined, so it survives restarts.

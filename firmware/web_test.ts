@@ -6,7 +6,9 @@ import { decodeAccount } from "../lib/web_account.ts";
 import { CHIP_JSON_BODY_BYTES, serveWeb } from "./web.ts";
 import { esp8266Crypto, fakeRequest, fakeResponse, plugWeb } from "./web_fakes_test.ts";
 import { PAGE_CHUNK_BYTES, PAGE_FILE } from "./web_page.ts";
-import { ACCOUNT_KEY, adoptConfiguredPassword } from "./web_port.ts";
+import { ACCOUNT_KEY, adoptConfiguredPassword, chipPort } from "./web_port.ts";
+import type { WebCommandEvent } from "./web_context.ts";
+import { type DeviceEffect, effectPublishes } from "../lib/device_effects.ts";
 import { recordReading } from "./web_history_record.ts";
 
 type World = ReturnType<typeof plugWeb>;
@@ -292,4 +294,26 @@ Deno.test("a fault inside the device while answering is a 500, logged, not a hun
   assert.deepEqual([answer.sent.status, answer.json()], [500, { error: "internal error" }]);
   assert.ok(answer.sent.ended);
   assert.ok(w.logs.some((line) => /boom/.test(line)));
+});
+
+Deno.test("a command the device refuses: its reason, published when connected, not fed offline", () => {
+  const w = plugWeb();
+  const fed: DeviceEffect[][] = [];
+  const dispatch = w.web.runtime.dispatch;
+  w.web.runtime.dispatch = (event) => {
+    const effects = dispatch(event);
+    fed.push(effects);
+    return effects;
+  };
+  const port = chipPort(w.web);
+  assert.match(port.command("power", "MAYBE") ?? "", /ON, OFF or TOGGLE/);
+  assert.deepEqual(effectPublishes(fed.flat()).map((message) => message.topic), [
+    "plugs/plug1/errors",
+  ]);
+  dispatch({ type: "disconnected", nowMs: 0 } as unknown as WebCommandEvent);
+  fed.length = 0;
+  assert.match(port.command("power", "MAYBE") ?? "", /ON, OFF or TOGGLE/);
+  assert.equal(fed.length, 0, "a refused command is not fed");
+  assert.equal(port.command("power", "ON"), null);
+  assert.equal(w.state().relay.on, true);
 });

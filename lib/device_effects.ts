@@ -13,7 +13,7 @@ import { forEachState, type StatesByKind } from "./protocol_states.ts";
 import { encodeSettings } from "./settings_codec.ts";
 import type { SettingsByKind } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
-import { availabilityTopic, snapshotTopic, stateTopic } from "./topics.ts";
+import { availabilityTopic, errorsTopic, snapshotTopic, stateTopic } from "./topics.ts";
 
 /** Something a device's adapter must do. */
 export type DeviceEffect =
@@ -391,4 +391,33 @@ export function rejectedCommand(
     error: error.error,
   });
   return [{ type: "publish", topic: message.topic, payload: message.payload, retain: false }];
+}
+
+/**
+ * Finds a device's refusal of a command among a step's effects: the reason of its message
+ * on `<base>/errors` (a device publishes one only while connected).
+ *
+ * @param base The device's base topic.
+ * @param effects A step's effects.
+ * @returns The reason, or `null` when the step refused nothing.
+ * @example
+ * ```ts
+ * import { rejectedCommand, rejectionIn } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const effects = rejectedCommand("fans/f", true, { param: "speed", payload: "9", error: "too fast" });
+ * assert.equal(rejectionIn("fans/f", effects), "too fast");
+ * assert.equal(rejectionIn("fans/f", []), null);
+ * ```
+ */
+export function rejectionIn(base: string, effects: readonly DeviceEffect[]): string | null {
+  const topic = errorsTopic(base);
+  for (const effect of effects) {
+    if (effect.type !== "publish" || effect.topic !== topic) continue;
+    try {
+      return String(JSON.parse(effect.payload).error);
+    } catch (_error) {
+      return effect.payload;
+    }
+  }
+  return null;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type DeviceEffect, forEachStatePublish } from "../lib/device_effects.ts";
+import { type DeviceEffect, forEachStatePublish, rejectionIn } from "../lib/device_effects.ts";
 import { discoveryMessages } from "../lib/discovery.ts";
 import type { KeyValueStore, NetworkInfo } from "../lib/ports.ts";
 import { availabilityTopic, baseTopic, type DeviceKind } from "../lib/topics.ts";
@@ -228,30 +228,26 @@ export abstract class SimDevice<S, X extends { type: string; nowMs: number } = n
       payload: new TextEncoder().encode(payload),
       retained: false,
     };
-    // A device publishes a rejection only while connected: probe as if it were (pure, the
-    // probe's effects are dropped) so the page hears why even while MQTT is down.
-    const probe = this.stepDevice(Object.assign({}, state, { connected: true }), event);
-    for (const effect of probe.effects) {
-      if (effect.type === "publish" && effect.topic === `${this.base}/errors`) {
-        try {
-          return String(JSON.parse(effect.payload).error);
-        } catch {
-          return effect.payload;
-        }
-      }
+    // Connected, the device answers a refusal on `<base>/errors` itself, as it does a refused
+    // MQTT command. Offline it publishes none: then it is first stepped as if connected, on a
+    // copy (pure; that step's effects are dropped), to learn why.
+    if (!this.#connected) {
+      const probe = this.stepDevice(Object.assign({}, state, { connected: true }), event);
+      const refusal = rejectionIn(this.base, probe.effects);
+      if (refusal !== null) return refusal;
     }
-    this.dispatch(event);
-    return null;
+    return rejectionIn(this.base, this.dispatch(event));
   }
 
-  /** Feeds an event to the pure device and carries out its effects. */
-  protected dispatch(event: LinkEvent | X): void {
-    if (this.#state === null) return;
+  /** Feeds an event to the pure device and carries out its effects, which it returns. */
+  protected dispatch(event: LinkEvent | X): DeviceEffect[] {
+    if (this.#state === null) return [];
     const step = this.stepDevice(this.#state, event);
     this.#state = step.state;
     this.#carryOut(step.effects);
     this.#schedule();
     for (const listener of this.#listeners) listener();
+    return step.effects;
   }
 
   /** Network facts as the device sees them. */
