@@ -27,7 +27,9 @@ export type DeviceEffect =
 
 /**
  * Payloads last published, by state parameter (not by topic: on an ESP8266 every long key
- * costs variables for as long as the device runs).
+ * costs variables for as long as the device runs), of the states whose next publish depends
+ * on them: a reading in the `full` telemetry mode goes out at telemetry time whatever it
+ * was, so it is left out.
  */
 export type PublishedStates = Record<string, string>;
 
@@ -144,7 +146,7 @@ export function telemetryDue(nowMs: number, lastMs: number, periodMs: number): b
 export interface PublishBatch {
   /** The batch, or `null` when nothing goes out. */
   effect: StatesEffect | null;
-  /** Payloads published so far, by state parameter. */
+  /** Payloads published so far that the next batch depends on, by state parameter. */
   published: PublishedStates;
 }
 
@@ -209,8 +211,13 @@ export function publishBatch<K extends DeviceKind>(
     if (!due) return;
     if (payloads === null) payloads = {};
     payloads[param] = payload;
+    // In the full mode a reading goes out at telemetry time whatever it was before: only
+    // its cleared topic in the snapshot mode needs remembering.
+    const remembered = !waits || snapshotOnly;
+    if (remembered ? previous === payload : previous === undefined) return;
     if (next === null) next = Object.assign({}, published);
-    next[param] = payload;
+    if (remembered) next[param] = payload;
+    else delete next[param];
   });
   const effect: StatesEffect | null = payloads !== null || everything
     ? { type: "states", base: base, payloads: payloads ?? {}, snapshot: snapshot + "}" }
