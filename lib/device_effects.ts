@@ -9,7 +9,12 @@
 import type { DiscoveryOptions } from "./discovery.ts";
 import { commandErrorMessage } from "./protocol.ts";
 import type { CommandError } from "./protocol.ts";
-import { forEachState, type StatesByKind } from "./protocol_states.ts";
+import {
+  type FanStates,
+  forEachState,
+  type PlugStates,
+  type StatesByKind,
+} from "./protocol_states.ts";
 import { encodeSettings } from "./settings_codec.ts";
 import type { SettingsByKind } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
@@ -33,21 +38,35 @@ export type DeviceEffect =
  */
 export type PublishedStates = Record<string, string>;
 
+/** What a {@linkcode StatesEffect} does with one state, by its letter in `marks`. */
+export const STATE_MARK = {
+  /** Publish the state's payload. */
+  publish: "p",
+  /** Publish an empty payload, clearing the retained topic (a reading in the snapshot mode). */
+  clear: "c",
+  /** Leave it out. */
+  skip: "-",
+} as const;
+
 /**
- * Publishes a batch of states: each payload retained on `<base>/states/<param>`, in the
- * order given, then the JSON snapshot retained on `<base>/state`. One record of payloads
- * rather than a publish effect per state: on an ESP8266 a telemetry batch of some 30
- * effect objects does not fit in memory (see {@linkcode forEachStatePublish}).
+ * Publishes a batch of states: those `marks` names, each retained on
+ * `<base>/states/<param>` in protocol order, then the JSON snapshot of all of them retained
+ * on `<base>/state`. It holds the states themselves, not their messages: they are encoded
+ * again, one at a time, as they are sent (see {@linkcode forEachStatePublish}). On an
+ * ESP8266 a telemetry batch of some 30 messages, or even their payloads and the snapshot
+ * text together, does not fit in memory beside the step that made it.
  */
 export interface StatesEffect {
   /** Always `states`. */
   type: "states";
+  /** The device kind. */
+  kind: DeviceKind;
   /** The device's base topic. */
   base: string;
-  /** The payloads to publish, by state parameter, in protocol order. */
-  payloads: PublishedStates;
-  /** The JSON snapshot of all states. */
-  snapshot: string;
+  /** Everything the device reports, as the step saw it. */
+  states: PlugStates | FanStates;
+  /** One {@linkcode STATE_MARK} letter per state, in protocol order. */
+  marks: string;
 }
 
 /**
@@ -58,26 +77,37 @@ export interface StatesEffect {
  * @example
  * ```ts
  * import { forEachStatePublish } from "./device_effects.ts";
+ * import { DEFAULT_PLUG_SETTINGS } from "./settings.ts";
  * import assert from "node:assert/strict";
- * const topics: string[] = [];
+ * const states = {
+ *   on: true, powerW: 12, voltageV: null, currentA: null, powerFactor: null, apparentVA: null,
+ *   energyTotalWh: 0, energyTodayWh: 0, energyYesterdayWh: 0, fault: null,
+ *   settings: DEFAULT_PLUG_SETTINGS, uptimeMs: 0,
+ *   network: { rssiDbm: -61, ssid: "home", ip: "192.168.1.20", mac: "aa:bb:cc:dd:ee:ff" },
+ * };
+ * const sent: string[] = [];
  * forEachStatePublish(
- *   { type: "states", base: "plugs/p", payloads: { power: "ON", watts: "12" }, snapshot: "{}" },
- *   (topic, payload) => topics.push(topic + " " + payload),
+ *   { type: "states", kind: "plugs", base: "plugs/p", states, marks: "pc" },
+ *   (topic, payload) => sent.push(topic + " " + payload),
  * );
- * assert.deepEqual(topics, [
- *   "plugs/p/states/power ON",
- *   "plugs/p/states/watts 12",
- *   "plugs/p/state {}",
- * ]);
+ * assert.deepEqual(sent.slice(0, 2), ["plugs/p/states/power ON", "plugs/p/states/watts "]);
+ * assert.equal(JSON.parse(sent[2]!.slice("plugs/p/state ".length)).watts, 12);
  * ```
  */
 export function forEachStatePublish(
   effect: StatesEffect,
   publish: (topic: string, payload: string) => void,
 ): void {
-  const payloads = effect.payloads;
-  for (const param in payloads) publish(stateTopic(effect.base, param), payloads[param] as string);
-  publish(snapshotTopic(effect.base), effect.snapshot);
+  let index = 0;
+  let snapshot = "{";
+  forEachState(effect.kind, effect.states, (param, payload, json) => {
+    if (snapshot !== "{") snapshot += ",";
+    snapshot += JSON.stringify(param) + ":" + json;
+    const mark = effect.marks[index++];
+    if (mark === STATE_MARK.publish) publish(stateTopic(effect.base, param), payload);
+    else if (mark === STATE_MARK.clear) publish(stateTopic(effect.base, param), "");
+  });
+  publish(snapshotTopic(effect.base), snapshot + "}");
 }
 
 /** One MQTT message an effect sends. */
@@ -100,12 +130,18 @@ export interface EffectPublish {
  * ```ts
  * import { effectPublishes } from "./device_effects.ts";
  * import assert from "node:assert/strict";
+ * import { DEFAULT_FAN_SETTINGS } from "./settings.ts";
+ * const states = {
+ *   on: false, speed: 0, mode: "auto" as const, control: "full" as const,
+ *   reason: "none" as const, tempC: 21, humidityPct: 55, settings: DEFAULT_FAN_SETTINGS,
+ *   uptimeMs: 0, network: { rssiDbm: -70, ssid: "home", ip: "192.168.1.21", mac: "m" },
+ * };
  * const sent = effectPublishes([
- *   { type: "publish", topic: "plugs/p/availability", payload: "online", retain: true },
- *   { type: "states", base: "plugs/p", payloads: { power: "ON" }, snapshot: "{}" },
+ *   { type: "publish", topic: "fans/f/availability", payload: "online", retain: true },
+ *   { type: "states", kind: "fans", base: "fans/f", states, marks: "p" },
  * ]);
  * assert.deepEqual(sent.map((message) => message.topic), [
- *   "plugs/p/availability", "plugs/p/states/power", "plugs/p/state",
+ *   "fans/f/availability", "fans/f/states/power", "fans/f/state",
  * ]);
  * ```
  */
@@ -156,7 +192,8 @@ export interface PublishBatch {
  * for telemetry time. In the `snapshot` mode the `measured` ones are left to the JSON
  * snapshot (their own retained topics are cleared once with an empty payload) and the
  * others go out when they change. The snapshot goes out with every batch and at every
- * telemetry time. The states are encoded one at a time, never all held as messages.
+ * telemetry time. The states are encoded one at a time, never all held as messages, and
+ * the batch holds the states themselves (see {@linkcode StatesEffect}).
  *
  * @param kind `plugs` or `fans`.
  * @param base The device's base topic.
@@ -179,12 +216,12 @@ export interface PublishBatch {
  *   network: { rssiDbm: -61, ssid: "home", ip: "192.168.1.20", mac: "aa:bb:cc:dd:ee:ff" },
  * };
  * const first = publishBatch("plugs", "plugs/p", states, null, true, ["watts"], false);
- * assert.equal(first.effect?.payloads.watts, "12");
+ * assert.equal(first.effect?.marks.slice(0, 2), "pp");
  * const again = publishBatch("plugs", "plugs/p", states, first.published, false, ["watts"], false);
  * assert.equal(again.effect, null);
  * const on = Object.assign({}, states, { on: false });
  * const changed = publishBatch("plugs", "plugs/p", on, first.published, false, ["watts"], false);
- * assert.deepEqual(changed.effect?.payloads, { power: "OFF" });
+ * assert.equal(changed.effect?.marks.slice(0, 2), "p-");
  * ```
  */
 export function publishBatch<K extends DeviceKind>(
@@ -198,19 +235,20 @@ export function publishBatch<K extends DeviceKind>(
 ): PublishBatch {
   // Copied only when something goes out: most steps publish nothing.
   let next: PublishedStates | null = null;
-  let payloads: PublishedStates | null = null;
-  let snapshot = "{";
-  forEachState(kind, states, (param, current, json) => {
-    if (snapshot !== "{") snapshot += ",";
-    snapshot += JSON.stringify(param) + ":" + json;
+  let marks = "";
+  let due = false;
+  forEachState(kind, states, (param, current) => {
     const previous = published === null ? undefined : published[param];
     const waits = measured.indexOf(param) >= 0;
     const payload = waits && snapshotOnly ? "" : current;
-    const due = waits && !snapshotOnly ? everything : previous !== payload ||
-      (everything && !snapshotOnly);
-    if (!due) return;
-    if (payloads === null) payloads = {};
-    payloads[param] = payload;
+    if (
+      waits && !snapshotOnly ? !everything : previous === payload && !(everything && !snapshotOnly)
+    ) {
+      marks += STATE_MARK.skip;
+      return;
+    }
+    marks += waits && snapshotOnly ? STATE_MARK.clear : STATE_MARK.publish;
+    due = true;
     // In the full mode a reading goes out at telemetry time whatever it was before: only
     // its cleared topic in the snapshot mode needs remembering.
     const remembered = !waits || snapshotOnly;
@@ -219,8 +257,8 @@ export function publishBatch<K extends DeviceKind>(
     if (remembered) next[param] = payload;
     else delete next[param];
   });
-  const effect: StatesEffect | null = payloads !== null || everything
-    ? { type: "states", base: base, payloads: payloads ?? {}, snapshot: snapshot + "}" }
+  const effect: StatesEffect | null = due || everything
+    ? { type: "states", kind: kind, base: base, states: states, marks: marks }
     : null;
   return { effect: effect, published: next ?? published ?? {} };
 }
