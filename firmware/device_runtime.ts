@@ -68,6 +68,29 @@ export interface RuntimePorts {
   log(text: string): void;
 }
 
+// A batch of states, encoded before any is sent: the encoding's call stack and the MQTT
+// client's are then not in memory together. Each message as its topic after `<base>/`, a
+// NUL, its payload's length, `:` and the payload.
+const packStates = (effect: StatesEffect): string => {
+  let packed = "";
+  const skip = effect.base.length + 1;
+  forEachStatePublish(effect, (topic, payload) => {
+    packed += topic.slice(skip) + "\u0000" + payload.length + ":" + payload;
+  });
+  return packed;
+};
+
+const publishPacked = (ports: RuntimePorts, prefix: string, packed: string): void => {
+  let at = 0;
+  while (at < packed.length) {
+    const nul = packed.indexOf("\u0000", at);
+    const colon = packed.indexOf(":", nul);
+    const end = colon + 1 + parseInt(packed.slice(nul + 1, colon), 10);
+    ports.publish(prefix + packed.slice(at, nul), packed.slice(colon + 1, end), true);
+    at = end;
+  }
+};
+
 /** A running device. */
 export interface Runtime<S, X> {
   /** Feeds an event; its effects are carried out before it returns them. */
@@ -140,7 +163,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
     while (outbox.length > 0) {
       const item = outbox.shift() as string | StatesEffect;
       if (typeof item !== "string") {
-        forEachStatePublish(item, (topic, payload) => ports.publish(topic, payload, true));
+        publishPacked(ports, item.base + "/", packStates(item));
         continue;
       }
       const end = item.indexOf("\u0000");

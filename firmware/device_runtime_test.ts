@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { discoveryMessageCount } from "../lib/discovery.ts";
 import { bootPlug, nextPlugDeadlineMs, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
-import type { DeviceEffect } from "../lib/device_effects.ts";
+import { type DeviceEffect, effectPublishes } from "../lib/device_effects.ts";
 import { CLOCK_JUMP_MS, DISCOVERY_GAP_MS, startRuntime } from "./device_runtime.ts";
 import type { RuntimeEvent } from "./device_runtime.ts";
 import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
@@ -90,7 +90,7 @@ const plugWorld = () => {
     },
     connect: () => {
       connected = true;
-      dispatch({ type: "connected", nowMs: now });
+      return dispatch({ type: "connected", nowMs: now });
     },
     disconnect: () => {
       connected = false;
@@ -139,6 +139,16 @@ Deno.test("a step's publishes go out in order, after the step, in one later task
   const sent = w.published.slice(before).map((m) => m.topic);
   assert.ok(sent.includes("plugs/p1/states/power"));
   assert.ok(sent.indexOf("plugs/p1/states/power") < sent.indexOf("plugs/p1/state"));
+});
+
+Deno.test("a batch of states goes out as the library lists it, whatever its payloads hold", () => {
+  const w = plugWorld();
+  const network = { rssiDbm: -50, ssid: "caf\u00e9: 2\u0000nd:5", ip: "10.0.0.9", mac: "m" };
+  w.dispatch({ type: "network", nowMs: w.now(), network });
+  const expected = effectPublishes(w.connect());
+  assert.ok(expected.some((m) => m.payload === network.ssid));
+  w.advance(w.now());
+  assert.deepEqual(w.published.slice(0, expected.length), expected);
 });
 
 Deno.test("discovery stops when the session drops and starts over with the next one", () => {
