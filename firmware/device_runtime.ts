@@ -68,20 +68,22 @@ export interface RuntimePorts {
   log(text: string): void;
 }
 
-// A batch of states, encoded before any is sent: the encoding's call stack and the MQTT
-// client's are then not in memory together. Each message as its topic after `<base>/`, a
-// NUL, its payload's length, `:` and the payload.
+// A batch of states as one outbox string: `b`, `<base>/`, a NUL, then each message as its
+// topic after `<base>/`, a NUL, its payload's length, `:` and the payload. Encoded in the
+// step's task, whose encoding functions are still made, and sent in the next: the encoding's
+// call stack and the MQTT client's are then not in memory together.
 const packStates = (effect: StatesEffect): string => {
-  let packed = "";
-  const skip = effect.base.length + 1;
+  const prefix = effect.base + "/";
+  let packed = "b" + prefix + "\u0000";
   forEachStatePublish(effect, (topic, payload) => {
-    packed += topic.slice(skip) + "\u0000" + payload.length + ":" + payload;
+    packed += topic.slice(prefix.length) + "\u0000" + payload.length + ":" + payload;
   });
   return packed;
 };
 
-const publishPacked = (ports: RuntimePorts, prefix: string, packed: string): void => {
-  let at = 0;
+const publishPacked = (ports: RuntimePorts, packed: string): void => {
+  let at = packed.indexOf("\u0000");
+  const prefix = packed.slice(1, at++);
   while (at < packed.length) {
     const nul = packed.indexOf("\u0000", at);
     const colon = packed.indexOf(":", nul);
@@ -151,9 +153,8 @@ export function startRuntime<S extends { bootMs: number }, X>(
   // they load is then not in memory together with the device (or discovery) code that
   // made them.
   // Each as one string, `r` (retained) or `n` + topic + NUL + payload, or `s` + filter (a
-  // topic never holds a NUL); a batch of states waits as its one record of payloads, each
-  // topic made only as it is sent.
-  const outbox: (string | StatesEffect)[] = [];
+  // topic never holds a NUL), or a batch of states (`packStates`).
+  const outbox: string[] = [];
   let pumpTimer: unknown = null;
   // The discovery message built last, for the pump, and the options it belongs to.
   let discoveryOut: { topic: string; payload: string } | null = null;
@@ -161,13 +162,10 @@ export function startRuntime<S extends { bootMs: number }, X>(
   const pump = (): void => {
     pumpTimer = null;
     while (outbox.length > 0) {
-      const item = outbox.shift() as string | StatesEffect;
-      if (typeof item !== "string") {
-        publishPacked(ports, item.base + "/", packStates(item));
-        continue;
-      }
+      const item = outbox.shift() as string;
       const end = item.indexOf("\u0000");
-      if (end < 0) ports.subscribe(item.slice(1));
+      if (item[0] === "b") publishPacked(ports, item);
+      else if (end < 0) ports.subscribe(item.slice(1));
       else ports.publish(item.slice(1, end), item.slice(end + 1), item[0] === "r");
     }
     const message = discoveryOut;
@@ -220,7 +218,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
           effect.type === "publish"
             ? (effect.retain ? "r" : "n") + effect.topic + "\u0000" + effect.payload
             : effect.type === "states"
-            ? effect
+            ? packStates(effect)
             : "s" + effect.filter,
         );
         if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
