@@ -175,7 +175,7 @@ const runApi = (web: ChipWeb, request: WebRequest, rest: string): ApiOutcome => 
     request,
     rest,
     chipPort(web),
-    chipSecrets(web),
+    () => chipSecrets(web),
     nowMs,
   );
   web.auth = outcome.auth;

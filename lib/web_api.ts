@@ -240,7 +240,8 @@ const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResp
  * @param request The request.
  * @param rest The path after `/devices/<id>/` (see `splitDevicePath`).
  * @param device The device.
- * @param secrets Randomness and hashing.
+ * @param secretsOf Randomness and hashing, asked for only by the requests that use them
+ *   (logging in and setting up: on an ESP8266 they take memory every other request can keep).
  * @param nowMs Now (wall-clock time: sessions and rate limits are about people).
  * @returns The new auth state, the answer or what the adapter must do, and the session.
  * @example
@@ -252,13 +253,13 @@ const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResp
  * const device = {
  *   kind: "plugs", id: "plug1", powered: () => true, wifi: () => ({ state: "up" }),
  * } as unknown as WebDevicePort;
- * const secrets = {} as WebSecrets; // not needed to refuse a request
+ * const secretsOf = () => ({}) as WebSecrets; // not needed to refuse a request
  * const request = {
  *   method: "GET", path: "/devices/plug1/api/state", headers: {}, body: "",
  *   bodyProblem: null, client: "10.0.0.2",
  * };
  * const auth = createAuthState(DEFAULT_AUTH_LIMITS);
- * const answer = handleDeviceRequest(auth, request, "api/state", device, secrets, 0);
+ * const answer = handleDeviceRequest(auth, request, "api/state", device, secretsOf, 0);
  * assert.equal(answer.response.status, 401);
  * assert.equal(answer.response.body, '{"error":"log in first"}');
  * ```
@@ -268,7 +269,7 @@ export function handleDeviceRequest(
   request: WebRequest,
   rest: string,
   device: WebDevicePort,
-  secrets: WebSecrets,
+  secretsOf: () => WebSecrets,
   nowMs: number,
 ): ApiOutcome {
   const methods = routeMethods(device.kind, rest);
@@ -311,8 +312,8 @@ export function handleDeviceRequest(
     }
     const body = readBody(request);
     if (!body.ok) return outcome(auth, errorResponse(bodyStatus(request), body.error), null);
-    if (rest === "api/setup") return setup(auth, device, body.value, secrets, nowMs);
-    if (rest === "api/login") return login(auth, request, device, body.value, secrets, nowMs);
+    if (rest === "api/setup") return setup(auth, device, body.value, secretsOf(), nowMs);
+    if (rest === "api/login") return login(auth, request, device, body.value, secretsOf(), nowMs);
     return outcome(auth, joinWifi(device, body.value), session);
   }
   if (session === null || token === null) {

@@ -109,7 +109,7 @@ class Client {
       request,
       rest,
       this.device,
-      secrets,
+      () => secrets,
       this.nowMs,
     );
     this.auth = outcome.auth;

@@ -279,7 +279,7 @@ export function serveWeb(options: WebServerOptions): WebServer {
       },
       rest,
       entry.port,
-      SECRETS,
+      () => SECRETS,
       wallClock(),
     );
     auth.set(id, outcome.auth);
