@@ -101,18 +101,46 @@ export function pathOf(url: string): string {
   return url.slice(0, end);
 }
 
+/** Most characters of a body in parts written at once (one socket write per drain). */
+export const ANSWER_CHUNK_CHARS = 256;
+
 /**
- * Sends an answer whole (with the security headers and its length).
+ * Sends an answer with the security headers. A whole body goes out with its length; a body
+ * in parts (`more`) goes out a few parts per `drain`, each made only then, and ends when
+ * the connection closes (Espruino closes it after every answer).
  *
  * @param res The response.
  * @param response Status, headers and body (ASCII: JSON escapes the rest).
  */
 export function sendResponse(res: EspruinoHttpResponse, response: WebResponse): void {
-  const headers = Object.assign({}, SECURITY_HEADERS, response.headers, {
-    "content-length": String(response.body.length),
-  });
+  const more = response.more;
+  const headers = Object.assign({}, SECURITY_HEADERS, response.headers);
+  if (more === undefined) {
+    headers["content-length"] = String(response.body.length);
+    res.writeHead(response.status, headers);
+    res.end(response.body);
+    return;
+  }
   res.writeHead(response.status, headers);
-  res.end(response.body);
+  let ended = false;
+  const next = (): void => {
+    if (ended) return;
+    let chunk = "";
+    try {
+      while (!ended && chunk.length < ANSWER_CHUNK_CHARS) {
+        const part = more();
+        if (part === null) ended = true;
+        else chunk += part;
+      }
+    } catch (_error) {
+      // A fault half-way: the cut body cannot pass for a whole one.
+      ended = true;
+    }
+    if (chunk !== "") res.write(chunk);
+    if (ended) res.end();
+  };
+  res.on("drain", next);
+  res.write(response.body);
 }
 
 const discardBody = (req: EspruinoHttpRequest): void => req.on("data", () => {});

@@ -180,6 +180,30 @@ export function findSettingSpec<K extends DeviceKind>(
 }
 
 /**
+ * Reads one setting's spec of a device kind by its place in display order, building only
+ * that one.
+ *
+ * @param kind `plugs` or `fans`.
+ * @param index Its place, from 0.
+ * @returns The spec, or `null` past the last.
+ * @example
+ * ```ts
+ * import { settingSpecAt } from "./settings_schema.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(settingSpecAt("plugs", 0)?.name, "power_on_state");
+ * assert.equal(settingSpecAt("plugs", 11), null);
+ * ```
+ */
+export function settingSpecAt<K extends DeviceKind>(
+  kind: K,
+  index: number,
+): SettingSpec<SettingKey<K>> | null {
+  const line = specLines(kind)[index];
+  if (line === undefined) return null;
+  return parseSpecLine(line, defaultsOf(kind)) as SettingSpec<SettingKey<K>>;
+}
+
+/**
  * Lists the schema of a device kind's settings: every field's MQTT name, access, kind,
  * unit, scale, range, resolution and default.
  *

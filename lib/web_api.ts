@@ -32,7 +32,7 @@ import type { WebAuthState, WebSession } from "./web_auth.ts";
 import { checkWifiRequest, fanCommands, relayCommands } from "./web_forms.ts";
 import { deviceStateView } from "./web_device.ts";
 import type { WebDevicePort, WebSecrets } from "./web_device.ts";
-import { planSettingsChange, settingFieldsJson, settingsView } from "./web_settings.ts";
+import { planSettingsChange, settingFieldsJsonParts, settingsView } from "./web_settings.ts";
 import {
   errorResponse,
   isJsonContent,
@@ -92,13 +92,23 @@ const routeMethods = (kind: DeviceKind, rest: string): string[] | null => {
   return null;
 };
 
-// Written as text: the fields' text is built one field at a time (see settingFieldsJson).
-const settingsAnswer = (device: WebDevicePort): WebResponse =>
-  jsonTextResponse(
+// Written in parts: the fields one at a time (see settingFieldsJsonParts).
+const settingsAnswer = (device: WebDevicePort): WebResponse => {
+  const response = jsonTextResponse(
     200,
-    '{"settings":' + JSON.stringify(settingsView(device.kind, device.settings())) +
-      ',"fields":' + settingFieldsJson(device.kind) + "}",
+    '{"settings":' + JSON.stringify(settingsView(device.kind, device.settings())) + ',"fields":',
   );
+  const fields = settingFieldsJsonParts(device.kind);
+  let ended = false;
+  response.more = () => {
+    if (ended) return null;
+    const part = fields();
+    if (part !== null) return part;
+    ended = true;
+    return "}";
+  };
+  return response;
+};
 
 const outcome = (
   auth: WebAuthState,
@@ -108,7 +118,7 @@ const outcome = (
 
 const withCookie = (response: WebResponse, cookie: string): WebResponse => {
   const headers = Object.assign({}, response.headers, { "set-cookie": cookie });
-  return { status: response.status, headers: headers, body: response.body };
+  return Object.assign({}, response, { headers: headers });
 };
 
 // Sends commands one by one; they were checked before, so a refusal here is a bug.

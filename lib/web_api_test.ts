@@ -7,7 +7,7 @@ import type { DeviceKind } from "./topics.ts";
 import { type ApiOutcome, handleDeviceRequest } from "./web_api.ts";
 import type { WebDevicePort, WebSecrets } from "./web_device.ts";
 import { createAuthState, DEFAULT_AUTH_LIMITS, type WebAuthState } from "./web_auth.ts";
-import type { WebRequest } from "./web_http.ts";
+import { responseText, type WebRequest } from "./web_http.ts";
 
 /** A device that records what reaches it. */
 interface FakeDevice extends WebDevicePort {
@@ -113,6 +113,9 @@ class Client {
       this.nowMs,
     );
     this.auth = outcome.auth;
+    // An answer in parts, read whole once.
+    const whole = outcome.response;
+    outcome.response = { status: whole.status, headers: whole.headers, body: responseText(whole) };
     const cookie = outcome.response.headers["set-cookie"];
     if (cookie !== undefined) this.cookie = cookie.split(";")[0] ?? "";
     const parsed = outcome.handOff === null ? JSON.parse(outcome.response.body) : {};

@@ -30,8 +30,35 @@ export interface WebResponse {
   status: number;
   /** Headers to send. */
   headers: Record<string, string>;
-  /** The body text. */
+  /** The body text (all of it, unless `more` is set). */
   body: string;
+  /**
+   * The rest of the body, one part per call, then `null`: an adapter with little memory
+   * sends each part before asking for the next (see {@linkcode responseText}).
+   */
+  more?: () => string | null;
+}
+
+/**
+ * The whole body of a response: `body` and every part `more` gives (which it uses up).
+ *
+ * @param response The response.
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { jsonTextResponse, responseText } from "./web_http.ts";
+ * import assert from "node:assert/strict";
+ * const parts = ["2", "]"];
+ * const response = Object.assign(jsonTextResponse(200, "[1,"), { more: () => parts.shift() ?? null });
+ * assert.equal(responseText(response), "[1,2]");
+ * ```
+ */
+export function responseText(response: WebResponse): string {
+  let text = response.body;
+  const more = response.more;
+  if (more === undefined) return text;
+  for (let part = more(); part !== null; part = more()) text += part;
+  return text;
 }
 
 /** Name of the session cookie. */

@@ -12,6 +12,7 @@ import type { FanSettings, PlugSettings } from "./settings.ts";
 import {
   findSettingSpec,
   type SettingSpec,
+  settingSpecAt,
   settingSpecByName,
   type SettingValue,
 } from "./settings_schema.ts";
@@ -144,15 +145,51 @@ export function settingField(spec: SettingSpec): SettingField {
  * ```
  */
 export function settingFieldsJson(kind: DeviceKind): string {
-  let text = "[";
-  findSettingSpec(kind, (spec) => {
-    if (spec.access === "local") return false;
-    // `+=` on a string nothing else holds appends in place on Espruino.
-    if (text !== "[") text += ",";
-    text += JSON.stringify(settingField(spec));
-    return false;
-  });
-  return text + "]";
+  const next = settingFieldsJsonParts(kind);
+  let text = "";
+  // `+=` on a string nothing else holds appends in place on Espruino.
+  for (let part = next(); part !== null; part = next()) text += part;
+  return text;
+}
+
+/**
+ * Writes {@linkcode settingFieldsJson}'s text one field at a time, so that an adapter with
+ * little memory can send each part before the next is made (the fan's fields are some
+ * 2,500 characters).
+ *
+ * @param kind `plugs` or `fans`.
+ * @returns A function giving the next part on each call, then `null`.
+ * @example
+ * ```ts
+ * import { settingFieldsJson, settingFieldsJsonParts } from "./web_settings.ts";
+ * import assert from "node:assert/strict";
+ * const next = settingFieldsJsonParts("plugs");
+ * const parts: string[] = [];
+ * for (let part = next(); part !== null; part = next()) parts.push(part);
+ * assert.ok(parts.length > 2);
+ * assert.equal(parts.join(""), settingFieldsJson("plugs"));
+ * ```
+ */
+export function settingFieldsJsonParts(kind: DeviceKind): () => string | null {
+  let index = 0;
+  let opened = false;
+  let closed = false;
+  return () => {
+    if (closed) return null;
+    for (
+      let spec = settingSpecAt(kind, index++);
+      spec !== null;
+      spec = settingSpecAt(kind, index++)
+    ) {
+      if (spec.access === "local") continue;
+      const json = JSON.stringify(settingField(spec));
+      if (opened) return "," + json;
+      opened = true;
+      return "[" + json;
+    }
+    closed = true;
+    return opened ? "]" : "[]";
+  };
 }
 
 /**

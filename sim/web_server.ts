@@ -28,6 +28,7 @@ import {
   errorResponse,
   MAX_JSON_BODY_BYTES,
   readCookie,
+  responseText,
   SESSION_COOKIE,
   splitDevicePath,
   type WebResponse,
@@ -108,7 +109,7 @@ const pageHeaders = (host: string | null): Record<string, string> => {
 };
 
 const toResponse = (answer: WebResponse): Response =>
-  new Response(answer.body, {
+  new Response(responseText(answer), {
     status: answer.status,
     headers: Object.assign({}, SECURITY_HEADERS, answer.headers),
   });
