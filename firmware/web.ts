@@ -122,8 +122,15 @@ export function sendResponse(res: EspruinoHttpResponse, response: WebResponse): 
     return;
   }
   res.writeHead(response.status, headers);
+  sendRest(res, more);
+  res.write(response.body);
+}
+
+// A function of its own: the drain listener keeps `res` and `more` alive, not the answer's
+// first part and headers.
+const sendRest = (res: EspruinoHttpResponse, more: () => string | null): void => {
   let ended = false;
-  const next = (): void => {
+  res.on("drain", () => {
     if (ended) return;
     let chunk = "";
     try {
@@ -138,10 +145,8 @@ export function sendResponse(res: EspruinoHttpResponse, response: WebResponse): 
     }
     if (chunk !== "") res.write(chunk);
     if (ended) res.end();
-  };
-  res.on("drain", next);
-  res.write(response.body);
-}
+  });
+};
 
 const discardBody = (req: EspruinoHttpRequest): void => req.on("data", () => {});
 

@@ -98,16 +98,22 @@ const settingsAnswer = (device: WebDevicePort): WebResponse => {
     200,
     '{"settings":' + JSON.stringify(settingsView(device.kind, device.settings())) + ',"fields":',
   );
-  const fields = settingFieldsJsonParts(device.kind);
+  response.more = settingsAnswerRest(device.kind);
+  return response;
+};
+
+// A function of its own: what it returns keeps only `kind` alive while the answer goes out,
+// not the device port and the request.
+const settingsAnswerRest = (kind: DeviceKind): () => string | null => {
+  const fields = settingFieldsJsonParts(kind);
   let ended = false;
-  response.more = () => {
+  return () => {
     if (ended) return null;
     const part = fields();
     if (part !== null) return part;
     ended = true;
     return "}";
   };
-  return response;
 };
 
 const outcome = (
