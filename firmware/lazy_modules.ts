@@ -25,10 +25,11 @@
  * to 1,600 variables, but a web command still made some 2,700 variables of functions
  * and tables, most of which it never ran; per binding, a task makes only what it runs
  * (the relay command's peak fell from 4,632 to 2,838 variables, idle from 1,382 to 1,250).
- * A long task also drops the functions it made every {@linkcode MADE_PER_TASK} bindings
+ * A long task also drops the bindings it made every {@linkcode MADE_PER_TASK} bindings
  * (2,111 to 1,534 at that command with 16; 8 takes 40 to 90 more off every request's
- * peak); with whole modules that was tried and cost more, since a module came back whole
- * each time.
+ * peak; dropping the constants as well as the functions another 50 to 100, for some 10 to
+ * 25% more time per request, measured on the 32-bit Linux build); with whole modules that
+ * was tried and cost more, since a module came back whole each time.
  *
  * @module
  */
@@ -54,7 +55,7 @@ const LAZY_MAKER = "__make";
 /** The start of the error `__make` throws for an unknown binding; marks it after minifying. */
 export const NO_BINDING = "housegrid: no lazy binding ";
 
-/** How many bindings a task makes before the functions among them are dropped. */
+/** How many bindings a task makes before those it made so far are dropped. */
 export const MADE_PER_TASK = 8;
 
 /**
@@ -286,15 +287,13 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     out.push("  function __g(n) {");
     out.push("    var m = __c[n];");
     out.push("    if (m === undefined) {");
-    // A long task drops the functions it made so far now and then: those still running
-    // stay alive through the call stack, the others go (constants stay: code may compare
-    // them by identity).
+    // A long task drops the bindings it made so far now and then: functions still running
+    // and values still referenced stay alive, the others go. Constants go too (the defaults
+    // of a device's settings alone are some 55 variables); lib/ never compares them by
+    // identity, so a constant made again is as good as the first.
     out.push("      if (++__made > " + MADE_PER_TASK + ") {");
     out.push("        __made = 0;");
-    // A new array: Espruino's for-in skips the element after one deleted under it.
-    out.push("        var kept = [];");
-    out.push('        for (var i in __c) if (typeof __c[i] !== "function") kept[i] = __c[i];');
-    out.push("        __c = kept;");
+    out.push("        __c = [];");
     out.push("      }");
     out.push("      m = __c[n] = " + LAZY_MAKER + "(n);");
     out.push("      if (!__evictPending) {");
