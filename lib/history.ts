@@ -76,7 +76,7 @@ export class SeriesHistory {
   declare readonly slots: number;
   /** Length of one slot in ms. */
   declare readonly slotMs: number;
-  declare private readonly sums: Float64Array;
+  declare private readonly means: Float64Array;
   declare private readonly counts: Uint32Array;
   // Absolute slot number held at each ring position; NaN when the position is unused.
   declare private readonly slotIds: Float64Array;
@@ -105,7 +105,7 @@ export class SeriesHistory {
       ? Math.min(Math.floor(options.slots), MAX_HISTORY_SLOTS)
       : DEFAULT_HISTORY_OPTIONS.slots;
     this.slotMs = valid ? options.slotMs : DEFAULT_HISTORY_OPTIONS.slotMs;
-    this.sums = new Float64Array(this.slots);
+    this.means = new Float64Array(this.slots);
     this.counts = new Uint32Array(this.slots);
     this.slotIds = new Float64Array(this.slots);
     this.newestSlot = NaN;
@@ -127,7 +127,7 @@ export class SeriesHistory {
    */
   clear(): void {
     for (let i = 0; i < this.slots; i++) {
-      this.sums[i] = 0;
+      this.means[i] = 0;
       this.counts[i] = 0;
       this.slotIds[i] = NaN;
     }
@@ -157,11 +157,14 @@ export class SeriesHistory {
     const pos = ((slot % this.slots) + this.slots) % this.slots;
     if (this.slotIds[pos] !== slot) {
       this.slotIds[pos] = slot;
-      this.sums[pos] = 0;
+      this.means[pos] = 0;
       this.counts[pos] = 0;
     }
-    this.sums[pos] = (this.sums[pos] ?? 0) + value;
-    this.counts[pos] = (this.counts[pos] ?? 0) + 1;
+    // A running mean, updated in a form that cannot overflow: a sum of large readings could.
+    const count = (this.counts[pos] ?? 0) + 1;
+    const mean = this.means[pos] ?? 0;
+    this.means[pos] = mean - mean / count + value / count;
+    this.counts[pos] = count;
     if (!(slot <= this.newestSlot)) this.newestSlot = slot;
   }
 
@@ -192,22 +195,26 @@ export class SeriesHistory {
     const width = meanWindowMs > 0 ? Math.max(1, Math.ceil(meanWindowMs / this.slotMs)) : 1;
     const values: number[] = [];
     const means: number[] = [];
+    // The window's sum is kept divided by a power of two at least as large as the window
+    // (exact in binary), so that it cannot overflow however large the values.
+    let scale = 1;
+    while (scale < Math.min(width, n)) scale *= 2;
     let sum = 0;
     let count = 0;
     for (let i = 0; i < n; i++) {
       const v = this.slotValue(firstSlot + i);
       values.push(v);
       if (!isNaN(v)) {
-        sum += v;
+        sum += v / scale;
         count += 1;
       }
       const leaving = i - width >= 0 ? values[i - width] : NaN;
       if (leaving !== undefined && !isNaN(leaving)) {
         count -= 1;
         // Restart from zero rather than keep float residue of an emptied window.
-        sum = count > 0 ? sum - leaving : 0;
+        sum = count > 0 ? sum - leaving / scale : 0;
       }
-      means.push(count > 0 ? sum / count : NaN);
+      means.push(count > 0 ? (sum / count) * scale : NaN);
     }
     return { startMs: firstSlot * this.slotMs, slotMs: this.slotMs, values: values, means: means };
   }
@@ -239,6 +246,6 @@ export class SeriesHistory {
     const pos = ((slot % this.slots) + this.slots) % this.slots;
     const count = this.counts[pos] ?? 0;
     if (this.slotIds[pos] !== slot || count === 0) return NaN;
-    return (this.sums[pos] ?? 0) / count;
+    return this.means[pos] ?? 0;
   }
 }
