@@ -54,16 +54,29 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** The client every request counts as (Espruino does not give the remote address). */
 export const CHIP_CLIENT = "lan";
 
+/** The request headers the device reads; it drops the others as a request comes in. */
+export const READ_HEADERS: readonly string[] = [
+  "host",
+  "origin",
+  "cookie",
+  "content-type",
+  "content-length",
+  "x-csrf-token",
+  "if-none-match",
+];
+
 /**
- * Lower-cases header names, as the API expects them, in the object itself.
+ * Lower-cases header names, as the API expects them, and drops the headers the device
+ * never reads (a browser sends some 15, a kilobyte of text), in the object itself.
  *
  * @param headers Headers as the client sent them.
- * @returns The same object, its names in lower case.
+ * @returns The same object, with the headers of {@linkcode READ_HEADERS} only, their names
+ *   in lower case.
  * @example
  * ```ts
  * import { lowerHeaders } from "./web.ts";
  * import assert from "node:assert/strict";
- * assert.deepEqual(lowerHeaders({ "Content-Type": "text/plain", Host: "x" }), {
+ * assert.deepEqual(lowerHeaders({ "Content-Type": "text/plain", Host: "x", "User-Agent": "y" }), {
  *   "content-type": "text/plain",
  *   host: "x",
  * });
@@ -73,8 +86,8 @@ export function lowerHeaders(headers: Record<string, string>): Record<string, st
   // In place: a copy would hold every header twice while the request is served.
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
-    if (lower === name) continue;
-    headers[lower] = String(headers[name]);
+    if (lower === name && READ_HEADERS.indexOf(lower) >= 0) continue;
+    if (READ_HEADERS.indexOf(lower) >= 0) headers[lower] = String(headers[name]);
     delete headers[name];
   }
   return headers;

@@ -346,3 +346,19 @@ Deno.test("the settings answer goes out in parts, a few per drain, each made onl
   assert.equal(answer.settings.max_power, 0);
   assert.deepEqual(answer.fields, settingFields("plugs"));
 });
+
+Deno.test("a browser's headers the device never reads are dropped as its request comes in", () => {
+  const w = plugWeb();
+  const { cookie } = setUp(w);
+  const request = fakeRequest("GET", API + "state", {
+    Host: "10.0.0.5",
+    Cookie: cookie,
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)",
+    "Accept-Language": "en-GB,en;q=0.9",
+    "Sec-Fetch-Mode": "cors",
+  });
+  const response = fakeResponse();
+  serveWeb(w.web, request.req, response.res);
+  assert.equal(response.sent.status, 200, response.body());
+  assert.deepEqual(Object.keys(request.req.headers).sort(), ["cookie", "host"]);
+});
