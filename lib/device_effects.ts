@@ -31,12 +31,48 @@ export type DeviceEffect =
   | { type: "save"; key: "settings" | "energy" | "relay"; value: string };
 
 /**
- * Payloads last published, by state parameter (not by topic: on an ESP8266 every long key
- * costs variables for as long as the device runs), of the states whose next publish depends
- * on them: a reading in the `full` telemetry mode goes out at telemetry time whatever it
- * was, so it is left out.
+ * Payloads last published, by state parameter, of the states whose next publish depends on
+ * them: a reading in the `full` telemetry mode goes out at telemetry time whatever it was,
+ * so it is left out. Text, one line per state: a newline, the parameter, `=` and the payload
+ * as a JSON string (on an ESP8266 the fan's 25 payloads hold some 80 variables as an
+ * object's entries, about 25 as text). Read it with {@linkcode publishedPayload}.
  */
-export type PublishedStates = Record<string, string>;
+export type PublishedStates = string;
+
+/**
+ * Reads the payload last published for one state parameter.
+ *
+ * @param published The published record (`null`: nothing published yet).
+ * @param param The state parameter, e.g. `power`.
+ * @returns The payload, or `undefined` when the record holds none for `param`.
+ * @example
+ * ```ts
+ * import { publishedPayload } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const published = '\npower="ON"\nfault="over_power: 2412 W"';
+ * assert.equal(publishedPayload(published, "fault"), "over_power: 2412 W");
+ * assert.equal(publishedPayload(published, "watts"), undefined);
+ * assert.equal(publishedPayload(null, "power"), undefined);
+ * ```
+ */
+export function publishedPayload(
+  published: PublishedStates | null,
+  param: string,
+): string | undefined {
+  if (published === null) return undefined;
+  const key = "\n" + param + "=";
+  const at = published.indexOf(key);
+  if (at < 0) return undefined;
+  const end = published.indexOf("\n", at + key.length);
+  return String(JSON.parse(published.slice(at + key.length, end < 0 ? published.length : end)));
+}
+
+const withoutPayload = (published: PublishedStates, param: string): PublishedStates => {
+  const at = published.indexOf("\n" + param + "=");
+  if (at < 0) return published;
+  const end = published.indexOf("\n", at + 1);
+  return published.slice(0, at) + (end < 0 ? "" : published.slice(end));
+};
 
 /** What a {@linkcode StatesEffect} does with one state, by its letter in `marks`. */
 export const STATE_MARK = {
@@ -233,12 +269,12 @@ export function publishBatch<K extends DeviceKind>(
   measured: readonly string[],
   snapshotOnly: boolean,
 ): PublishBatch {
-  // Copied only when something goes out: most steps publish nothing.
+  // Made only when something changes: most steps publish nothing.
   let next: PublishedStates | null = null;
   let marks = "";
   let due = false;
   forEachState(kind, states, (param, current) => {
-    const previous = published === null ? undefined : published[param];
+    const previous = publishedPayload(published, param);
     const waits = measured.indexOf(param) >= 0;
     const payload = waits && snapshotOnly ? "" : current;
     if (
@@ -253,14 +289,13 @@ export function publishBatch<K extends DeviceKind>(
     // its cleared topic in the snapshot mode needs remembering.
     const remembered = !waits || snapshotOnly;
     if (remembered ? previous === payload : previous === undefined) return;
-    if (next === null) next = Object.assign({}, published);
-    if (remembered) next[param] = payload;
-    else delete next[param];
+    next = withoutPayload(next ?? published ?? "", param);
+    if (remembered) next += "\n" + param + "=" + JSON.stringify(payload);
   });
   const effect: StatesEffect | null = due || everything
     ? { type: "states", kind: kind, base: base, states: states, marks: marks }
     : null;
-  return { effect: effect, published: next ?? published ?? {} };
+  return { effect: effect, published: next ?? published ?? "" };
 }
 
 /** What publishing needs to know of a device's state. */
