@@ -152,6 +152,7 @@ const defaultsOf = (kind: DeviceKind): object =>
  *
  * @param kind `plugs` or `fans`.
  * @param test Called with each spec in order until it returns `true`.
+ * @param from The place in display order to start at (0 when absent).
  * @returns The spec accepted, or `null` when none was.
  * @example
  * ```ts
@@ -164,43 +165,21 @@ const defaultsOf = (kind: DeviceKind): object =>
  * });
  * assert.equal(names.length, 11);
  * assert.equal(findSettingSpec("fans", (spec) => spec.unit === "°C")?.name, "temp_on");
+ * assert.equal(findSettingSpec("plugs", () => true, 1)?.name, "max_power");
  * ```
  */
 export function findSettingSpec<K extends DeviceKind>(
   kind: K,
   test: (spec: SettingSpec<SettingKey<K>>) => boolean,
+  from?: number,
 ): SettingSpec<SettingKey<K>> | null {
   const lines = specLines(kind);
   const defaults = defaultsOf(kind);
-  for (const line of lines) {
-    const spec = parseSpecLine(line, defaults) as SettingSpec<SettingKey<K>>;
+  for (let index = from === undefined ? 0 : from; index < lines.length; index++) {
+    const spec = parseSpecLine(lines[index] as string, defaults) as SettingSpec<SettingKey<K>>;
     if (test(spec)) return spec;
   }
   return null;
-}
-
-/**
- * Reads one setting's spec of a device kind by its place in display order, building only
- * that one.
- *
- * @param kind `plugs` or `fans`.
- * @param index Its place, from 0.
- * @returns The spec, or `null` past the last.
- * @example
- * ```ts
- * import { settingSpecAt } from "./settings_schema.ts";
- * import assert from "node:assert/strict";
- * assert.equal(settingSpecAt("plugs", 0)?.name, "power_on_state");
- * assert.equal(settingSpecAt("plugs", 11), null);
- * ```
- */
-export function settingSpecAt<K extends DeviceKind>(
-  kind: K,
-  index: number,
-): SettingSpec<SettingKey<K>> | null {
-  const line = specLines(kind)[index];
-  if (line === undefined) return null;
-  return parseSpecLine(line, defaultsOf(kind)) as SettingSpec<SettingKey<K>>;
 }
 
 /**

@@ -12,7 +12,6 @@ import type { FanSettings, PlugSettings } from "./settings.ts";
 import {
   findSettingSpec,
   type SettingSpec,
-  settingSpecAt,
   settingSpecByName,
   type SettingValue,
 } from "./settings_schema.ts";
@@ -152,10 +151,13 @@ export function settingFieldsJson(kind: DeviceKind): string {
   return text;
 }
 
+/** Characters of fields after which {@linkcode settingFieldsJsonParts} ends a part. */
+export const FIELDS_PART_CHARS = 400;
+
 /**
- * Writes {@linkcode settingFieldsJson}'s text one field at a time, so that an adapter with
- * little memory can send each part before the next is made (the fan's fields are some
- * 2,500 characters).
+ * Writes {@linkcode settingFieldsJson}'s text in parts of a few fields each (about
+ * {@linkcode FIELDS_PART_CHARS} characters), so that an adapter with little memory can send
+ * each part before the next is made (the fan's fields are some 2,500 characters).
  *
  * @param kind `plugs` or `fans`.
  * @returns A function giving the next part on each call, then `null`.
@@ -163,11 +165,11 @@ export function settingFieldsJson(kind: DeviceKind): string {
  * ```ts
  * import { settingFieldsJson, settingFieldsJsonParts } from "./web_settings.ts";
  * import assert from "node:assert/strict";
- * const next = settingFieldsJsonParts("plugs");
+ * const next = settingFieldsJsonParts("fans");
  * const parts: string[] = [];
  * for (let part = next(); part !== null; part = next()) parts.push(part);
  * assert.ok(parts.length > 2);
- * assert.equal(parts.join(""), settingFieldsJson("plugs"));
+ * assert.equal(parts.join(""), settingFieldsJson("fans"));
  * ```
  */
 export function settingFieldsJsonParts(kind: DeviceKind): () => string | null {
@@ -176,19 +178,20 @@ export function settingFieldsJsonParts(kind: DeviceKind): () => string | null {
   let closed = false;
   return () => {
     if (closed) return null;
-    for (
-      let spec = settingSpecAt(kind, index++);
-      spec !== null;
-      spec = settingSpecAt(kind, index++)
-    ) {
-      if (spec.access === "local") continue;
-      const json = JSON.stringify(settingField(spec));
-      if (opened) return "," + json;
+    let part = "";
+    // One walk per part, from where the last one stopped.
+    const stopped = findSettingSpec(kind, (spec) => {
+      index++;
+      if (spec.access === "local") return false;
+      part += (opened ? "," : "[") + JSON.stringify(settingField(spec));
       opened = true;
-      return "[" + json;
+      return part.length >= FIELDS_PART_CHARS;
+    }, index);
+    if (stopped === null) {
+      closed = true;
+      part += opened ? "]" : "[]";
     }
-    closed = true;
-    return opened ? "]" : "[]";
+    return part;
   };
 }
 
