@@ -16,10 +16,9 @@
  */
 
 import { rejectionIn } from "../lib/device_effects.ts";
-import type { DeviceKind } from "../lib/topics.ts";
 import { createAccount, encodeAccount } from "../lib/web_account.ts";
 import type { DeriveKey } from "../lib/web_account.ts";
-import type { WebDevicePort, WebSecrets, WebWifi } from "../lib/web_device.ts";
+import type { WebDevicePort, WebFirmware, WebSecrets, WebWifi } from "../lib/web_device.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
 import type { ChipWeb, WebCommandEvent, WebDeviceState } from "./web_context.ts";
 import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
@@ -204,6 +203,58 @@ const joinWifi = (web: ChipWeb, ssid: string, password: string): string | null =
   return null;
 };
 
+// A port is its firmware context and these methods, shared by every request's port and
+// reading the context from `this`: on an ESP8266 each closure made per request holds its own
+// copy of its scope chain, and a port of 11 closures took some 120 variables per request.
+interface ChipPort extends WebDevicePort {
+  web: ChipWeb;
+}
+
+function portPowered(): boolean {
+  return true;
+}
+
+function portConnected(this: ChipPort): boolean {
+  return stateOf(this.web).connected;
+}
+
+function portStates(this: ChipPort): Record<string, unknown> {
+  return this.web.view.pageStates(this.web.runtime.state(), nowMsOf(this.web));
+}
+
+function portSettings(this: ChipPort): ReturnType<WebDevicePort["settings"]> {
+  return stateOf(this.web).settings;
+}
+
+function portWifi(this: ChipPort): WebWifi {
+  return wifiOf(this.web);
+}
+
+function portFirmware(this: ChipPort): WebFirmware {
+  return firmwareOf(this.web);
+}
+
+function portHistory(this: ChipPort): Record<string, unknown> {
+  const slots = this.kind === "plugs" ? POWER_MEAN_SLOTS : 0;
+  return historyJson(this.web.history, nowMsOf(this.web), slots);
+}
+
+function portCommand(this: ChipPort, param: string, payload: string): string | null {
+  return command(this.web, param, payload);
+}
+
+function portJoinWifi(this: ChipPort, ssid: string, password: string): string | null {
+  return joinWifi(this.web, ssid, password);
+}
+
+function portReadAccount(this: ChipPort): string | null {
+  return storeRead(this.web.store, ACCOUNT_KEY);
+}
+
+function portWriteAccount(this: ChipPort, text: string): void {
+  storeWrite(this.web.store, ACCOUNT_KEY, text);
+}
+
 /**
  * The device port of the web API over the running firmware.
  *
@@ -211,22 +262,23 @@ const joinWifi = (web: ChipWeb, ssid: string, password: string): string | null =
  * @returns The port (made per request; it holds nothing of its own).
  */
 export function chipPort(web: ChipWeb): WebDevicePort {
-  const kind: DeviceKind = web.config.kind === "plug" ? "plugs" : "fans";
-  return {
-    kind: kind,
+  const port: ChipPort = {
+    kind: web.config.kind === "plug" ? "plugs" : "fans",
     id: web.config.id,
-    powered: () => true,
-    connected: () => stateOf(web).connected,
-    states: () => web.view.pageStates(web.runtime.state(), nowMsOf(web)),
-    settings: () => stateOf(web).settings,
-    wifi: () => wifiOf(web),
-    firmware: () => firmwareOf(web),
-    history: () => historyJson(web.history, nowMsOf(web), kind === "plugs" ? POWER_MEAN_SLOTS : 0),
-    command: (param, payload) => command(web, param, payload),
-    joinWifi: (ssid, password) => joinWifi(web, ssid, password),
-    readAccount: () => storeRead(web.store, ACCOUNT_KEY),
-    writeAccount: (text) => storeWrite(web.store, ACCOUNT_KEY, text),
+    web: web,
+    powered: portPowered,
+    connected: portConnected,
+    states: portStates,
+    settings: portSettings,
+    wifi: portWifi,
+    firmware: portFirmware,
+    history: portHistory,
+    command: portCommand,
+    joinWifi: portJoinWifi,
+    readAccount: portReadAccount,
+    writeAccount: portWriteAccount,
   };
+  return port;
 }
 
 /**
