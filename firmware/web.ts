@@ -20,8 +20,8 @@
  * @module
  */
 
-import { handleDeviceRequest } from "../lib/web_api.ts";
-import type { ApiOutcome } from "../lib/web_api.ts";
+import { applyWebCommands, handleDeviceRequest } from "../lib/web_api.ts";
+import type { ApiOutcome, WebCommands } from "../lib/web_api.ts";
 import { createAuthState } from "../lib/web_auth.ts";
 import type { AuthLimits } from "../lib/web_auth.ts";
 import { errorResponse, jsonResponse } from "../lib/web_http.ts";
@@ -232,9 +232,20 @@ const answerApi = (web: ChipWeb, res: EspruinoHttpResponse, request: WebRequest,
   const outcome = runApi(web, request, rest);
   if (outcome.handOff === "websocket") {
     sendResponse(res, errorResponse(501, "this device has no WebSocket: poll api/state"));
+  } else if (outcome.handOff === "commands" && outcome.commands !== undefined) {
+    feedLater(web, res, outcome.commands);
   } else {
     sendResponse(res, outcome.response);
   }
+};
+
+// Checked commands are fed in a task of their own, once the request's checks, its body and
+// the functions they made are gone: the device's step does not fit beside them. A function of
+// its own, so the timer keeps only these three alive.
+const feedLater = (web: ChipWeb, res: EspruinoHttpResponse, planned: WebCommands): void => {
+  web.g.setTimeout(() => {
+    guarded(web, res, () => sendResponse(res, applyWebCommands(chipPort(web), planned)));
+  }, 0);
 };
 
 const serveDevice = (

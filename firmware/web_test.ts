@@ -35,6 +35,8 @@ const call = (w: World, method: string, url: string, options: CallOptions = {}) 
   const response = fakeResponse();
   serveWeb(w.web, request.req, response.res);
   if (method === "POST") request.send(options.body ?? "");
+  // Commands are fed in a task of their own.
+  w.advance(0);
   // An answer in parts goes on as the socket drains (the page's own stream is tested apart).
   for (let round = 0; url.includes("/api/") && !response.sent.ended && round < 100; round++) {
     response.drain();
@@ -361,4 +363,24 @@ Deno.test("a browser's headers the device never reads are dropped as its request
   serveWeb(w.web, request.req, response.res);
   assert.equal(response.sent.status, 200, response.body());
   assert.deepEqual(Object.keys(request.req.headers).sort(), ["cookie", "host"]);
+});
+
+Deno.test("a command from the page is fed in a task of its own, after the request's checks", () => {
+  const w = plugWeb();
+  const { cookie, csrf } = setUp(w);
+  const request = fakeRequest("POST", API + "relay", {
+    Host: "10.0.0.5",
+    Cookie: cookie,
+    "X-CSRF-Token": csrf,
+    "Content-Type": "application/json",
+  });
+  const response = fakeResponse();
+  serveWeb(w.web, request.req, response.res);
+  request.send('{"action":"on"}');
+  assert.equal(response.sent.status, 0, "not answered within the request's task");
+  assert.equal(w.state().relay.on, false);
+  w.advance(0);
+  assert.equal(response.sent.status, 200, response.body());
+  assert.equal(w.state().relay.on, true);
+  assert.equal(response.json().states.on, true);
 });

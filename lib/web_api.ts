@@ -50,8 +50,24 @@ import type { Result } from "./result.ts";
 import type { FanSettings } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
 
-/** What the adapter must do after the API has checked access. */
-export type HandOff = "page" | "websocket" | "update" | null;
+/**
+ * What the adapter must do after the API has checked access: serve the page, open a
+ * WebSocket, take a firmware update, or feed checked commands to the device (with
+ * {@linkcode applyWebCommands}, whose response is the answer).
+ */
+export type HandOff = "page" | "websocket" | "update" | "commands" | null;
+
+/**
+ * Commands a request asked for, checked and planned, for {@linkcode applyWebCommands}. The
+ * adapter may feed them in a task of its own: on an ESP8266 the request's checks and the
+ * device's step do not fit in memory together.
+ */
+export interface WebCommands {
+  /** What the answer shows afterwards: the states (relay, fan) or the settings. */
+  answer: "states" | "settings";
+  /** The commands, in order. */
+  commands: CommandText[];
+}
 
 /** The outcome of one request. */
 export interface ApiOutcome {
@@ -59,8 +75,10 @@ export interface ApiOutcome {
   auth: WebAuthState;
   /** The answer (ignored when `handOff` is set). */
   response: WebResponse;
-  /** Set when the adapter answers: the page, a WebSocket, or a firmware update. */
+  /** Set when the adapter answers: the page, a WebSocket, a firmware update or commands. */
   handOff: HandOff;
+  /** The commands, when `handOff` is `commands`. */
+  commands?: WebCommands;
   /** The request's session, when it has one. */
   session: WebSession | null;
 }
@@ -211,7 +229,11 @@ const readBody = (request: WebRequest): Result<Record<string, unknown>> => {
 
 const bodyStatus = (request: WebRequest): number => request.bodyProblem === "too-large" ? 413 : 400;
 
-const changeSettings = (device: WebDevicePort, body: Record<string, unknown>): WebResponse => {
+// Either the refusal or the commands to feed.
+const settingsCommands = (
+  device: WebDevicePort,
+  body: Record<string, unknown>,
+): WebResponse | WebCommands => {
   // `{settings: {...}}`, the shape GET answers with, is accepted as well as the bare fields.
   const inner = body.settings;
   const wrapped = Object.keys(body).length === 1 && inner !== null && typeof inner === "object" &&
@@ -221,24 +243,53 @@ const changeSettings = (device: WebDevicePort, body: Record<string, unknown>): W
   if (!plan.ok) {
     return jsonResponse(400, { error: "some settings are not valid", errors: plan.errors });
   }
-  const error = applyCommands(device, plan.commands);
-  if (error !== null) return errorResponse(500, "the device refused a checked setting: " + error);
-  return settingsAnswer(device);
+  return { answer: "settings", commands: plan.commands };
 };
 
-const act = (device: WebDevicePort, planned: Result<CommandText[]>): WebResponse => {
-  if (!planned.ok) return errorResponse(400, planned.error);
-  // A single command: when it is refused, nothing was changed.
-  const first = planned.value[0];
-  if (planned.value.length === 1 && first !== undefined) {
+/**
+ * Feeds a request's checked commands to the device and answers it: the states after a
+ * relay or fan command, the settings after a change. A single command the device refuses
+ * is a 400 with its reason (nothing changed); a refusal among several is a 500.
+ *
+ * @param device The device.
+ * @param planned The commands from {@linkcode handleDeviceRequest}'s `commands` hand-off.
+ * @returns The answer.
+ * @example
+ * ```ts
+ * import { applyWebCommands } from "./web_api.ts";
+ * import type { WebDevicePort } from "./web_device.ts";
+ * import assert from "node:assert/strict";
+ * const sent: string[] = [];
+ * const device = {
+ *   command: (param: string, payload: string) => (sent.push(param + "=" + payload), null),
+ *   states: () => ({ on: true }),
+ * } as unknown as WebDevicePort;
+ * const answer = applyWebCommands(device, {
+ *   answer: "states",
+ *   commands: [{ param: "power", payload: "ON" }],
+ * });
+ * assert.deepEqual(sent, ["power=ON"]);
+ * assert.equal(answer.body, '{"states":{"on":true}}');
+ * ```
+ */
+export function applyWebCommands(device: WebDevicePort, planned: WebCommands): WebResponse {
+  const commands = planned.commands;
+  const first = commands[0];
+  if (planned.answer === "states" && commands.length === 1 && first !== undefined) {
+    // A single command: when it is refused, nothing was changed.
     const error = device.command(first.param, first.payload);
     if (error !== null) return errorResponse(400, error);
   } else {
-    const error = applyCommands(device, planned.value);
-    if (error !== null) return errorResponse(500, "the device refused a checked command: " + error);
+    const error = applyCommands(device, commands);
+    if (error !== null) {
+      const what = planned.answer === "settings" ? "setting" : "command";
+      return errorResponse(500, "the device refused a checked " + what + ": " + error);
+    }
   }
-  return jsonResponse(200, { states: device.states() });
-};
+  return planned.answer === "settings"
+    ? settingsAnswer(device)
+    : jsonResponse(200, { states: device.states() });
+}
 
 const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResponse => {
   const wanted = checkWifiRequest(body);
@@ -362,11 +413,23 @@ export function handleDeviceRequest(
   }
   const body = readBody(request);
   if (!body.ok) return outcome(next, errorResponse(bodyStatus(request), body.error), session);
-  if (rest === "api/settings") return outcome(next, changeSettings(device, body.value), session);
-  if (rest === "api/relay") return outcome(next, act(device, relayCommands(body.value)), session);
-  if (rest === "api/fan") {
-    const settings = device.settings() as FanSettings;
-    return outcome(next, act(device, fanCommands(body.value, settings)), session);
+  if (rest === "api/wifi") return outcome(next, joinWifi(device, body.value), session);
+  let planned: WebResponse | WebCommands;
+  if (rest === "api/settings") planned = settingsCommands(device, body.value);
+  else {
+    const commands = rest === "api/relay"
+      ? relayCommands(body.value)
+      : fanCommands(body.value, device.settings() as FanSettings);
+    planned = commands.ok
+      ? { answer: "states", commands: commands.value }
+      : errorResponse(400, commands.error);
   }
-  return outcome(next, joinWifi(device, body.value), session);
+  if ("status" in planned) return outcome(next, planned, session);
+  return {
+    auth: next,
+    response: jsonResponse(200, {}),
+    handOff: "commands",
+    session: session,
+    commands: planned,
+  };
 }

@@ -4,7 +4,7 @@ import { DEFAULT_FAN_SETTINGS, DEFAULT_PLUG_SETTINGS } from "./settings.ts";
 import type { FanSettings, PlugSettings } from "./settings.ts";
 import { applySettingText } from "./settings_validate.ts";
 import type { DeviceKind } from "./topics.ts";
-import { type ApiOutcome, handleDeviceRequest } from "./web_api.ts";
+import { type ApiOutcome, applyWebCommands, handleDeviceRequest } from "./web_api.ts";
 import type { WebDevicePort, WebSecrets } from "./web_device.ts";
 import { createAuthState, DEFAULT_AUTH_LIMITS, type WebAuthState } from "./web_auth.ts";
 import { responseText, type WebRequest } from "./web_http.ts";
@@ -113,6 +113,10 @@ class Client {
       this.nowMs,
     );
     this.auth = outcome.auth;
+    if (outcome.handOff === "commands" && outcome.commands !== undefined) {
+      outcome.response = applyWebCommands(this.device, outcome.commands);
+      outcome.handOff = null;
+    }
     // An answer in parts, read whole once.
     const whole = outcome.response;
     outcome.response = { status: whole.status, headers: whole.headers, body: responseText(whole) };

@@ -15,7 +15,7 @@
 import { Buffer } from "node:buffer";
 import { pbkdf2Sync } from "node:crypto";
 import type { Clock, KeyValueStore } from "../lib/ports.ts";
-import { handleDeviceRequest, MAX_FIRMWARE_BYTES } from "../lib/web_api.ts";
+import { applyWebCommands, handleDeviceRequest, MAX_FIRMWARE_BYTES } from "../lib/web_api.ts";
 import { deviceStateView, type WebDevicePort, type WebSecrets } from "../lib/web_device.ts";
 import {
   type AuthLimits,
@@ -298,6 +298,9 @@ export function serveWeb(options: WebServerOptions): WebServer {
         headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
         body: JSON.stringify(answer.body),
       });
+    }
+    if (outcome.handOff === "commands" && outcome.commands !== undefined) {
+      return toResponse(applyWebCommands(entry.port, outcome.commands));
     }
     return toResponse(outcome.response);
   };
