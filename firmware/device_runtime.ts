@@ -16,8 +16,11 @@
  * @module
  */
 
-import { type DeviceEffect, forEachStatePublish } from "../lib/device_effects.ts";
-import type { StatesEffect } from "../lib/device_effects.ts";
+import {
+  type DeviceEffect,
+  forEachStatePublish,
+  type StatesEffect,
+} from "../lib/device_effects.ts";
 import { discoveryMessageAt, discoveryMessageCount } from "../lib/discovery.ts";
 import type { DiscoveryOptions } from "../lib/discovery.ts";
 import type { NetworkInfo } from "../lib/ports.ts";

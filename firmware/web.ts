@@ -86,8 +86,9 @@ export function lowerHeaders(headers: Record<string, string>): Record<string, st
   // In place: a copy would hold every header twice while the request is served.
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
-    if (lower === name && READ_HEADERS.indexOf(lower) >= 0) continue;
-    if (READ_HEADERS.indexOf(lower) >= 0) headers[lower] = String(headers[name]);
+    const read = READ_HEADERS.indexOf(lower) >= 0;
+    if (read && lower === name) continue;
+    if (read) headers[lower] = String(headers[name]);
     delete headers[name];
   }
   return headers;
