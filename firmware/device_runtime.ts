@@ -30,6 +30,14 @@ import type { BoundedStore } from "./storage.ts";
 /** Time between two discovery messages. */
 export const DISCOVERY_GAP_MS = 250;
 
+/**
+ * Most messages of a batch of states sent in one task. Each publish goes through the MQTT
+ * session and the packet encoder, some 20 to 35 ms on Espruino's Linux build (a fan's batch of
+ * 31 took a second in one task) and several times that on an ESP8266, where a long task
+ * starves Wi-Fi and can trip the watchdog.
+ */
+export const PUBLISHES_PER_TASK = 4;
+
 /** A clock that moved this much more (or less) than a timer's period was set. */
 export const CLOCK_JUMP_MS = 60000;
 
@@ -84,16 +92,19 @@ const packStates = (effect: StatesEffect): string => {
   return packed;
 };
 
-const publishPacked = (ports: RuntimePorts, packed: string): void => {
+// Sends up to `count` messages of a packed batch and returns the rest, packed the same way
+// ("" once all went).
+const publishPacked = (ports: RuntimePorts, packed: string, count: number): string => {
   let at = packed.indexOf("\u0000");
   const prefix = packed.slice(1, at++);
-  while (at < packed.length) {
+  for (let sent = 0; sent < count && at < packed.length; sent++) {
     const nul = packed.indexOf("\u0000", at);
     const colon = packed.indexOf(":", nul);
     const end = colon + 1 + parseInt(packed.slice(nul + 1, colon), 10);
     ports.publish(prefix + packed.slice(at, nul), packed.slice(colon + 1, end), true);
     at = end;
   }
+  return at < packed.length ? "b" + prefix + "\u0000" + packed.slice(at) : "";
 };
 
 /** A running device. */
@@ -166,9 +177,16 @@ export function startRuntime<S extends { bootMs: number }, X>(
     pumpTimer = null;
     while (outbox.length > 0) {
       const item = outbox.shift() as string;
+      if (item[0] === "b") {
+        const rest = publishPacked(ports, item, PUBLISHES_PER_TASK);
+        if (rest === "") continue;
+        // The rest in a later task, ahead of anything queued since.
+        outbox.unshift(rest);
+        pumpTimer = ports.setTimeout(pump, 0);
+        return;
+      }
       const end = item.indexOf("\u0000");
-      if (item[0] === "b") publishPacked(ports, item);
-      else if (end < 0) ports.subscribe(item.slice(1));
+      if (end < 0) ports.subscribe(item.slice(1));
       else ports.publish(item.slice(1, end), item.slice(end + 1), item[0] === "r");
     }
     const message = discoveryOut;

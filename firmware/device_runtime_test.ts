@@ -3,7 +3,12 @@ import { discoveryMessageCount } from "../lib/discovery.ts";
 import { bootPlug, nextPlugDeadlineMs, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { type DeviceEffect, effectPublishes } from "../lib/device_effects.ts";
-import { CLOCK_JUMP_MS, DISCOVERY_GAP_MS, startRuntime } from "./device_runtime.ts";
+import {
+  CLOCK_JUMP_MS,
+  DISCOVERY_GAP_MS,
+  PUBLISHES_PER_TASK,
+  startRuntime,
+} from "./device_runtime.ts";
 import type { RuntimeEvent } from "./device_runtime.ts";
 import { createStore, DEFAULT_STORE_LIMITS } from "./storage.ts";
 import type { EspruinoStorage } from "./espruino_types.ts";
@@ -15,6 +20,9 @@ const plugWorld = () => {
   let timers: Array<{ id: number; at: number; every: number; run: () => void }> = [];
   let nextId = 1;
   const published: Array<{ topic: string; payload: string; retain: boolean }> = [];
+  // The task (timer callback) each message was published in.
+  const publishedIn: number[] = [];
+  let task = 0;
   const subscribed: string[] = [];
   const outputs: DeviceEffect[] = [];
   const log: string[] = [];
@@ -51,6 +59,7 @@ const plugWorld = () => {
     publish: (topic, payload, retain) => {
       if (!connected) return false;
       published.push({ topic, payload, retain });
+      publishedIn.push(task);
       return true;
     },
     subscribe: (filter) => subscribed.push(filter),
@@ -68,6 +77,7 @@ const plugWorld = () => {
       now = due.at;
       if (due.every > 0) due.at += due.every;
       else timers = timers.filter((t) => t !== due);
+      task++;
       due.run();
     }
     now = until;
@@ -76,6 +86,7 @@ const plugWorld = () => {
   return {
     runtime,
     published,
+    publishedIn,
     subscribed,
     outputs,
     files,
@@ -149,6 +160,19 @@ Deno.test("a batch of states goes out as the library lists it, whatever its payl
   assert.ok(expected.some((m) => m.payload === network.ssid));
   w.advance(w.now());
   assert.deepEqual(w.published.slice(0, expected.length), expected);
+});
+
+Deno.test("a batch of states goes out a few messages per task", () => {
+  const w = plugWorld();
+  const expected = effectPublishes(w.connect());
+  w.advance(w.now());
+  const states = w.published.map((m, i) => ({ m, task: w.publishedIn[i] }))
+    .filter((entry) => entry.m.topic.startsWith("plugs/p1/state"));
+  assert.equal(states.length, expected.length - 1, "all but availability");
+  const perTask = new Map<number, number>();
+  for (const entry of states) perTask.set(entry.task!, (perTask.get(entry.task!) ?? 0) + 1);
+  assert.ok(perTask.size >= Math.ceil(states.length / PUBLISHES_PER_TASK), String(perTask.size));
+  for (const count of perTask.values()) assert.ok(count <= PUBLISHES_PER_TASK, String(count));
 });
 
 Deno.test("discovery stops when the session drops and starts over with the next one", () => {
