@@ -175,6 +175,17 @@ export function startRuntime<S extends { bootMs: number }, X>(
   let discoveryOf: DiscoveryOptions | null = null;
   const pump = (): void => {
     pumpTimer = null;
+    // The discovery message first: a batch may end this task early, and the next discovery
+    // message would take this one's place.
+    const message = discoveryOut;
+    discoveryOut = null;
+    // Disconnected: stop; the next session's `discovery` effect starts over.
+    if (
+      message !== null && !ports.publish(message.topic, message.payload, true) &&
+      discovery === discoveryOf
+    ) {
+      discovery = null;
+    }
     while (outbox.length > 0) {
       const item = outbox.shift() as string;
       if (item[0] === "b") {
@@ -188,15 +199,6 @@ export function startRuntime<S extends { bootMs: number }, X>(
       const end = item.indexOf("\u0000");
       if (end < 0) ports.subscribe(item.slice(1));
       else ports.publish(item.slice(1, end), item.slice(end + 1), item[0] === "r");
-    }
-    const message = discoveryOut;
-    discoveryOut = null;
-    // Disconnected: stop; the next session's `discovery` effect starts over.
-    if (
-      message !== null && !ports.publish(message.topic, message.payload, true) &&
-      discovery === discoveryOf
-    ) {
-      discovery = null;
     }
   };
   const publishDiscovery = (): void => {

@@ -15,7 +15,7 @@ import type { EspruinoStorage } from "./espruino_types.ts";
 import { WIRED_NETWORK } from "./wifi.ts";
 
 /** The real plug device behind the runtime, with fake timers, MQTT and flash. */
-const plugWorld = () => {
+const plugWorld = (options: { publishMs?: number } = {}) => {
   let now = 1000;
   let timers: Array<{ id: number; at: number; every: number; run: () => void }> = [];
   let nextId = 1;
@@ -60,6 +60,8 @@ const plugWorld = () => {
       if (!connected) return false;
       published.push({ topic, payload, retain });
       publishedIn.push(task);
+      // A publish takes time (20 to 35 ms on Espruino's Linux build).
+      now += options.publishMs ?? 0;
       return true;
     },
     subscribe: (filter) => subscribed.push(filter),
@@ -173,6 +175,14 @@ Deno.test("a batch of states goes out a few messages per task", () => {
   for (const entry of states) perTask.set(entry.task!, (perTask.get(entry.task!) ?? 0) + 1);
   assert.ok(perTask.size >= Math.ceil(states.length / PUBLISHES_PER_TASK), String(perTask.size));
   for (const count of perTask.values()) assert.ok(count <= PUBLISHES_PER_TASK, String(count));
+});
+
+Deno.test("discovery is not lost while a batch of states goes out over several tasks", () => {
+  const w = plugWorld({ publishMs: 40 });
+  w.connect();
+  w.advance(w.now() + DISCOVERY_GAP_MS * 100);
+  const discovery = w.published.filter((m) => m.topic.startsWith("homeassistant/"));
+  assert.equal(new Set(discovery.map((m) => m.topic)).size, discoveryMessageCount("plugs"));
 });
 
 Deno.test("discovery stops when the session drops and starts over with the next one", () => {
