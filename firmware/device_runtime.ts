@@ -175,16 +175,17 @@ export function startRuntime<S extends { bootMs: number }, X>(
   let discoveryOf: DiscoveryOptions | null = null;
   const pump = (): void => {
     pumpTimer = null;
-    // The discovery message first: a batch may end this task early, and the next discovery
-    // message would take this one's place.
+    // The discovery message first, alone in its task: a batch may end a task early, and the
+    // next discovery message would take this one's place.
     const message = discoveryOut;
     discoveryOut = null;
-    // Disconnected: stop; the next session's `discovery` effect starts over.
-    if (
-      message !== null && !ports.publish(message.topic, message.payload, true) &&
-      discovery === discoveryOf
-    ) {
-      discovery = null;
+    if (message !== null) {
+      // Disconnected: stop; the next session's `discovery` effect starts over.
+      if (!ports.publish(message.topic, message.payload, true) && discovery === discoveryOf) {
+        discovery = null;
+      }
+      if (outbox.length > 0) pumpTimer = ports.setTimeout(pump, 0);
+      return;
     }
     while (outbox.length > 0) {
       const item = outbox.shift() as string;
