@@ -202,17 +202,19 @@ export class SeriesHistory {
     let sum = 0;
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const v = this.slotValue(firstSlot + i);
-      values.push(v);
-      if (!isNaN(v)) {
-        sum += v / scale;
-        count += 1;
-      }
+      // The value leaving the window goes before the new one comes in: the sum never holds
+      // more than `width` values.
       const leaving = i - width >= 0 ? values[i - width] : NaN;
       if (leaving !== undefined && !isNaN(leaving)) {
         count -= 1;
         // Restart from zero rather than keep float residue of an emptied window.
         sum = count > 0 ? sum - leaving / scale : 0;
+      }
+      const v = this.slotValue(firstSlot + i);
+      values.push(v);
+      if (!isNaN(v)) {
+        sum += v / scale;
+        count += 1;
       }
       means.push(count > 0 ? (sum / count) * scale : NaN);
     }

@@ -140,6 +140,10 @@ Deno.test("huge readings in one slot and one window do not overflow", () => {
   const w = h.series(2000, 3000);
   assert.ok(isFinite(w.values[0]!) && w.values[0]! < -8e307, String(w.values[0]));
   assert.ok(w.means.every((v) => isNaN(v) || isFinite(v)), String(w.means));
+  // Far from zero, neighbouring slot numbers are the same float: one reading fills them all.
+  const far = new SeriesHistory({ slots: 10, slotMs: 1000 });
+  far.record(26907312644789130000, -8.98846567431158e307);
+  assert.ok(far.series(Infinity, 0).means.every((v) => isNaN(v) || isFinite(v)));
 });
 
 Deno.test("property: any input keeps the size fixed and never throws", () => {
