@@ -33,10 +33,17 @@ const memoryStore = (): KeyValueStore => {
 
 const wallDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(condition: () => boolean, what: string, wallMs = 5000): Promise<void> {
+/** Waits (in wall time) for `condition`, calling `step` (moving a virtual clock, say) each turn. */
+async function until(
+  condition: () => boolean,
+  what: string,
+  wallMs = 5000,
+  step?: () => void,
+): Promise<void> {
   const deadline = Date.now() + wallMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+    step?.();
     await wallDelay(1);
   }
 }
@@ -306,14 +313,8 @@ Deno.test("FirmwareDevice: knobs (load, wifi, reboot, power_cut) and the page's 
     broker: { host: "127.0.0.1", port: broker.port },
     load: constantLoad(500),
   });
-  const drive = async (condition: () => boolean, what: string): Promise<void> => {
-    const deadline = Date.now() + 5000;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
-      clock.advanceBy(100);
-      await wallDelay(1);
-    }
-  };
+  const drive = (condition: () => boolean, what: string): Promise<void> =>
+    until(condition, what, 5000, () => clock.advanceBy(100));
   const availability = () => seen.at(-1)?.payload;
   try {
     assert.equal(device.knob("load", "100"), "the device has no power");
@@ -418,14 +419,8 @@ Deno.test("FirmwareDevice: an update through the page runs its trial from hg.fw.
     load: constantLoad(100),
     onPrint: (line) => printed.push(line),
   });
-  const drive = async (condition: () => boolean, what: string): Promise<void> => {
-    const deadline = Date.now() + 10000;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
-      clock.advanceBy(100);
-      await wallDelay(1);
-    }
-  };
+  const drive = (condition: () => boolean, what: string): Promise<void> =>
+    until(condition, what, 10000, () => clock.advanceBy(100));
   try {
     device.start();
     await drive(() => device.connected, "connected");
