@@ -7,7 +7,7 @@
  */
 
 import type { DiscoveryOptions } from "./discovery.ts";
-import { commandErrorMessage } from "./protocol.ts";
+import { commandErrorMessage, commandErrorReason } from "./protocol.ts";
 import type { CommandError } from "./protocol.ts";
 import {
   type FanStates,
@@ -492,11 +492,8 @@ export function rejectedCommand(
 export function rejectionIn(base: string, effects: readonly DeviceEffect[]): string | null {
   const topic = errorsTopic(base);
   for (const effect of effects) {
-    if (effect.type !== "publish" || effect.topic !== topic) continue;
-    try {
-      return String(JSON.parse(effect.payload).error);
-    } catch (_error) {
-      return effect.payload;
+    if (effect.type === "publish" && effect.topic === topic) {
+      return commandErrorReason(effect.payload);
     }
   }
   return null;

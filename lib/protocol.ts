@@ -180,6 +180,28 @@ export function encodeCommandError(error: CommandError): string {
 }
 
 /**
+ * Reads the reason out of a `<base>/errors` payload (see {@linkcode encodeCommandError}).
+ *
+ * @param payload The payload as published.
+ * @returns Its `error`, or the payload itself when it is not such JSON.
+ * @example
+ * ```ts
+ * import { commandErrorReason, encodeCommandError } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * const payload = encodeCommandError({ param: "speed", payload: "9", error: "too fast" });
+ * assert.equal(commandErrorReason(payload), "too fast");
+ * assert.equal(commandErrorReason("oops"), "oops");
+ * ```
+ */
+export function commandErrorReason(payload: string): string {
+  try {
+    return String(JSON.parse(payload).error);
+  } catch (_error) {
+    return payload;
+  }
+}
+
+/**
  * Builds the `<base>/errors` message for a rejected command.
  *
  * @param base The device's base topic.

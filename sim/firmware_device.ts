@@ -21,6 +21,7 @@
  * @module
  */
 
+import { commandErrorReason } from "../lib/protocol.ts";
 import type { KeyValueStore } from "../lib/ports.ts";
 import { baseTopic, type DeviceKind } from "../lib/topics.ts";
 import type { Bme280Emulator } from "../firmware/shim/shim_bme280.ts";
@@ -289,12 +290,7 @@ export class FirmwareDevice {
     if (!injected.result) return "the device is not connected to the broker";
     const captured = injected.published;
     const rejection = captured.find((message) => message.topic === `${this.base}/errors`);
-    if (rejection === undefined) return null;
-    try {
-      return String(JSON.parse(rejection.payload).error);
-    } catch {
-      return rejection.payload;
-    }
+    return rejection === undefined ? null : commandErrorReason(rejection.payload);
   }
 
   /**
