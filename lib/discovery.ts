@@ -146,63 +146,122 @@ const ON_OFF: Fields = { payload_on: "ON", payload_off: "OFF", state_on: "ON", s
 const toggle = (object: string, name: string): EntitySpec =>
   spec("switch", object, name, true, true, Object.assign({ entity_category: "config" }, ON_OFF));
 
-const networkSpecs = (): EntitySpec[] => [
-  diagnostic("rssi", "Wi-Fi signal", {
-    device_class: "signal_strength",
-    unit_of_measurement: "dBm",
-    state_class: "measurement",
-  }),
-  diagnostic("uptime", "Uptime", { device_class: "duration", unit_of_measurement: "s" }),
-  diagnostic("ip", "IP address", { icon: "mdi:ip-network" }),
-  diagnostic("ssid", "Wi-Fi network", { icon: "mdi:wifi" }),
-  diagnostic("mac", "MAC address", { icon: "mdi:network-outline" }),
-];
+// One entity at a time, built only when asked, by a `switch` that skips the other cases'
+// code: on an ESP8266 the whole table (150 to 300 variables) does not fit beside a
+// connection being set up.
+const networkSpecAt = (index: number): EntitySpec | undefined => {
+  switch (index) {
+    case 0:
+      return diagnostic("rssi", "Wi-Fi signal", {
+        device_class: "signal_strength",
+        unit_of_measurement: "dBm",
+        state_class: "measurement",
+      });
+    case 1:
+      return diagnostic("uptime", "Uptime", { device_class: "duration", unit_of_measurement: "s" });
+    case 2:
+      return diagnostic("ip", "IP address", { icon: "mdi:ip-network" });
+    case 3:
+      return diagnostic("ssid", "Wi-Fi network", { icon: "mdi:wifi" });
+    case 4:
+      return diagnostic("mac", "MAC address", { icon: "mdi:network-outline" });
+  }
+  return undefined;
+};
 
-// Built on demand rather than held in module constants: on an ESP8266 the whole
-// table would otherwise occupy RAM for the device's lifetime.
-const plugSpecs = (): EntitySpec[] =>
-  [
-    spec("switch", "power", null, true, true, ON_OFF),
-    measurement("watts", "Power", "power", "W"),
-    measurement("volts", "Voltage", "voltage", "V"),
-    measurement("amps", "Current", "current", "A"),
-    sensor("power_factor", "Power factor", {
-      device_class: "power_factor",
-      state_class: "measurement",
-    }),
-    measurement("apparent_va", "Apparent power", "apparent_power", "VA"),
-    energy("energy_total", "Energy", "total_increasing"),
-    energy("energy_today", "Energy today", "total_increasing"),
-    energy("energy_yesterday", "Energy yesterday", ""),
-    diagnostic("fault", "Fault", { icon: "mdi:alert-circle-outline" }),
-    spec("button", "energy_reset", "Reset energy", false, true, {
-      entity_category: "config",
-      payload_press: "0",
-    }),
-  ].concat(networkSpecs());
+const NETWORK_ENTITIES = 5;
+const PLUG_ENTITIES = 11 + NETWORK_ENTITIES;
+const FAN_ENTITIES = 17 + NETWORK_ENTITIES;
 
-const fanSpecs = (): EntitySpec[] =>
-  [
-    spec("fan", "power", null, true, true, { payload_on: "ON", payload_off: "OFF" }),
-    measurement("temperature", "Temperature", "temperature", "°C"),
-    measurement("humidity", "Humidity", "humidity", "%"),
-    choice("reason", "Reason", "humidity temperature timer purge check manual safety none"),
-    choice("mode", "Mode", "auto manual"),
-    choice("control", "Control", "full sensor remote timer"),
-    setting("hum_on", "Humidity on", "humidity", [1, 100, 1]),
-    setting("hum_off", "Humidity off", "humidity", [0, 99, 1]),
-    setting("hum_rise", "Humidity rise", "humidity", [0, 50, 1]),
-    setting("temp_on", "Temperature on", "temperature", [-20, 60, 0.5]),
-    setting("temp_off", "Temperature off", "temperature", [-20, 60, 0.5]),
-    setting("timer_on", "Timer on", "duration", [0, 86400, 1]),
-    setting("timer_off", "Timer off", "duration", [0, 86400, 1]),
-    setting("max_run", "Maximum run", "duration", [0, 86400, 1]),
-    toggle("hum_using", "Use humidity"),
-    toggle("temp_using", "Use temperature"),
-    toggle("time_using", "Use timer"),
-  ].concat(networkSpecs());
+const plugSpecAt = (index: number): EntitySpec | undefined => {
+  switch (index) {
+    case 0:
+      return spec("switch", "power", null, true, true, ON_OFF);
+    case 1:
+      return measurement("watts", "Power", "power", "W");
+    case 2:
+      return measurement("volts", "Voltage", "voltage", "V");
+    case 3:
+      return measurement("amps", "Current", "current", "A");
+    case 4:
+      return sensor("power_factor", "Power factor", {
+        device_class: "power_factor",
+        state_class: "measurement",
+      });
+    case 5:
+      return measurement("apparent_va", "Apparent power", "apparent_power", "VA");
+    case 6:
+      return energy("energy_total", "Energy", "total_increasing");
+    case 7:
+      return energy("energy_today", "Energy today", "total_increasing");
+    case 8:
+      return energy("energy_yesterday", "Energy yesterday", "");
+    case 9:
+      return diagnostic("fault", "Fault", { icon: "mdi:alert-circle-outline" });
+    case 10:
+      return spec("button", "energy_reset", "Reset energy", false, true, {
+        entity_category: "config",
+        payload_press: "0",
+      });
+  }
+  return networkSpecAt(index - (PLUG_ENTITIES - NETWORK_ENTITIES));
+};
 
-const specsOf = (kind: DeviceKind): EntitySpec[] => kind === "plugs" ? plugSpecs() : fanSpecs();
+const fanSpecAt = (index: number): EntitySpec | undefined => {
+  switch (index) {
+    case 0:
+      return spec("fan", "power", null, true, true, { payload_on: "ON", payload_off: "OFF" });
+    case 1:
+      return measurement("temperature", "Temperature", "temperature", "°C");
+    case 2:
+      return measurement("humidity", "Humidity", "humidity", "%");
+    case 3:
+      return choice(
+        "reason",
+        "Reason",
+        "humidity temperature timer purge check manual safety none",
+      );
+    case 4:
+      return choice("mode", "Mode", "auto manual");
+    case 5:
+      return choice("control", "Control", "full sensor remote timer");
+    case 6:
+      return setting("hum_on", "Humidity on", "humidity", [1, 100, 1]);
+    case 7:
+      return setting("hum_off", "Humidity off", "humidity", [0, 99, 1]);
+    case 8:
+      return setting("hum_rise", "Humidity rise", "humidity", [0, 50, 1]);
+    case 9:
+      return setting("temp_on", "Temperature on", "temperature", [-20, 60, 0.5]);
+    case 10:
+      return setting("temp_off", "Temperature off", "temperature", [-20, 60, 0.5]);
+    case 11:
+      return setting("timer_on", "Timer on", "duration", [0, 86400, 1]);
+    case 12:
+      return setting("timer_off", "Timer off", "duration", [0, 86400, 1]);
+    case 13:
+      return setting("max_run", "Maximum run", "duration", [0, 86400, 1]);
+    case 14:
+      return toggle("hum_using", "Use humidity");
+    case 15:
+      return toggle("temp_using", "Use temperature");
+    case 16:
+      return toggle("time_using", "Use timer");
+  }
+  return networkSpecAt(index - (FAN_ENTITIES - NETWORK_ENTITIES));
+};
+
+const specAt = (kind: DeviceKind, index: number): EntitySpec | undefined =>
+  kind === "plugs" ? plugSpecAt(index) : fanSpecAt(index);
+
+// The whole table, for hosts that publish every message at once.
+const specsOf = (kind: DeviceKind): EntitySpec[] => {
+  const specs: EntitySpec[] = [];
+  for (let index = 0; index < discoveryMessageCount(kind); index++) {
+    specs.push(specAt(kind, index) as EntitySpec);
+  }
+  return specs;
+};
 
 const hasWildcard = (topic: string): boolean =>
   topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0 || topic.indexOf("\u0000") >= 0;
@@ -300,7 +359,7 @@ export function discoveryTopic(
  * ```
  */
 export function discoveryMessageCount(kind: DeviceKind): number {
-  return specsOf(kind).length;
+  return kind === "plugs" ? PLUG_ENTITIES : FAN_ENTITIES;
 }
 
 const buildPayload = (entity: EntitySpec, options: DiscoveryOptions): Fields => {
@@ -386,7 +445,9 @@ export function discoveryMessageAt(
 ): Result<DiscoveryMessage> {
   const problem = optionsProblem(options);
   if (problem !== "") return err(problem);
-  const entity = specsOf(options.kind)[index];
+  const entity = index >= 0 && index < discoveryMessageCount(options.kind)
+    ? specAt(options.kind, index)
+    : undefined;
   if (entity === undefined) return err("no discovery entity at index " + JSON.stringify(index));
   return ok(messageOf(entity, options));
 }

@@ -414,3 +414,19 @@ Deno.test("snapshot telemetry mode: readings' entities read the JSON snapshot", 
   });
   assert.equal(bad.ok, false);
 });
+
+Deno.test("discoveryMessageCount() counts every entity of each kind, and no more", () => {
+  for (const kind of ["plugs", "fans"] as const) {
+    const options = { prefix: "", kind, id: "d1", name: "D", swVersion: "1" };
+    const count = discoveryMessageCount(kind);
+    const topics = new Set<string>();
+    for (let index = 0; index < count; index++) {
+      topics.add(valueOf(discoveryMessageAt(options, index)).topic);
+    }
+    assert.equal(topics.size, count, kind);
+    // The network's entities come last: the count reaches the end of the table.
+    const last = valueOf(discoveryMessageAt(options, count - 1)).topic;
+    assert.equal(last, "homeassistant/sensor/d1/mac/config", kind);
+    assert.equal(discoveryMessageAt(options, count).ok, false, kind);
+  }
+});

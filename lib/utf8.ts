@@ -131,7 +131,31 @@ export function decodeUtf8Lossy(bytes: Uint8Array): string {
  * ```
  */
 export function encodeUtf8(text: string): Uint8Array {
-  const bytes: number[] = [];
+  // Two passes, the bytes written straight into their array: on Espruino a growing array
+  // of numbers costs a variable per byte (600 for one discovery message).
+  let size = 0;
+  forEachCodePoint(text, (codePoint) => {
+    size += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+  });
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  forEachCodePoint(text, (codePoint) => {
+    if (codePoint < 0x80) {
+      bytes[at++] = codePoint;
+      return;
+    }
+    // Leading byte, then six bits per continuation byte, highest first.
+    const extra = codePoint < 0x800 ? 1 : codePoint < 0x10000 ? 2 : 3;
+    bytes[at++] = ((0xff00 >> (extra + 1)) & 0xff) | (codePoint >> (6 * extra));
+    for (let shift = 6 * (extra - 1); shift >= 0; shift -= 6) {
+      bytes[at++] = 0x80 | ((codePoint >> shift) & 0x3f);
+    }
+  });
+  return bytes;
+}
+
+// Calls `visit` with each code point of `text`; a lone surrogate is U+FFFD.
+const forEachCodePoint = (text: string, visit: (codePoint: number) => void): void => {
   const length = text.length;
   let index = 0;
   while (index < length) {
@@ -146,24 +170,6 @@ export function encodeUtf8(text: string): Uint8Array {
         codePoint = 0xfffd;
       }
     }
-    if (codePoint < 0x80) {
-      bytes.push(codePoint);
-    } else if (codePoint < 0x800) {
-      bytes.push(0xc0 | (codePoint >> 6), 0x80 | (codePoint & 0x3f));
-    } else if (codePoint < 0x10000) {
-      bytes.push(
-        0xe0 | (codePoint >> 12),
-        0x80 | ((codePoint >> 6) & 0x3f),
-        0x80 | (codePoint & 0x3f),
-      );
-    } else {
-      bytes.push(
-        0xf0 | (codePoint >> 18),
-        0x80 | ((codePoint >> 12) & 0x3f),
-        0x80 | ((codePoint >> 6) & 0x3f),
-        0x80 | (codePoint & 0x3f),
-      );
-    }
+    visit(codePoint);
   }
-  return new Uint8Array(bytes);
-}
+};
