@@ -11,7 +11,7 @@
  * Run: `deno task build:firmware`, then
  * `deno run -A bench/espruino_memory.ts --espruino <espruino> [--writer <espruino>]
  * [--kind plug|fan] [--bundle dist/plug.js] [--no-hooks] [--variables N] [--least]
- * [--device-log FILE] [--json]`.
+ * [--device-log FILE] [--no-web] [--json]`.
  *
  * - `--writer`: the binary that writes Storage (a 32-bit build with a fixed table of
  *   variables cannot hold the whole bundle as one string; the flash file is the same).
@@ -93,7 +93,16 @@ const startMosquitto = async (dir: string): Promise<{ port: number; stop: () => 
   for (let i = 0; i < 50; i++) {
     try {
       (await Deno.connect({ hostname: HOST, port })).close();
-      return { port, stop: () => child.kill() };
+      return {
+        port,
+        stop: () => {
+          try {
+            child.kill();
+          } catch (_error) {
+            // already gone
+          }
+        },
+      };
     } catch (_error) {
       await sleep(100);
     }
@@ -159,11 +168,14 @@ class Interpreter {
     // The REPL keeps what is typed at it; a device nobody types at does not.
     const split = JSON.stringify(marker.slice(0, 2)) + "+" + JSON.stringify(marker.slice(2));
     try {
-      await this.#writer.write(
-        new TextEncoder().encode(
-          `delete global["\\xFF"].history;print(${split}+" "+(${code}))\n`,
-        ),
+      const line = new TextEncoder().encode(
+        `delete global["\\xFF"].history;print(${split}+" "+(${code}))\n`,
       );
+      // The Linux build takes at most 64 bytes of input at once.
+      for (let at = 0; at < line.length; at += 32) {
+        await this.#writer.write(line.subarray(at, at + 32));
+        await sleep(5);
+      }
     } catch (_error) {
       throw new Error("the interpreter stopped:\n" + this.lines.slice(-60).join("\n"));
     }
@@ -243,6 +255,8 @@ export interface MeasureOptions {
   variables: number;
   /** A file that gets everything the interpreter printed. */
   deviceLog?: string;
+  /** Whether the web requests run (default true); without them, MQTT only. */
+  web?: boolean;
 }
 
 /**
@@ -326,24 +340,27 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
       await sleep(300);
       await peak(label);
     };
-    await step("GET page", "");
-    await step("GET api/session", "api/session");
-    await step("POST api/setup", "api/setup", { password: PASSWORD }, true);
-    await step("GET api/state", "api/state");
-    await step("GET api/history", "api/history");
-    await step("GET api/settings", "api/settings");
-    if (options.kind === "plug") await step("POST api/relay", "api/relay", { action: "on" });
-    else await step("POST api/fan", "api/fan", { power: "on" });
-    const change = options.kind === "plug" ? { max_power: 2500 } : { hum_on: 75 };
-    await step("POST api/settings", "api/settings", change);
-    await step("POST api/login", "api/login", { password: PASSWORD }, true);
-    // The device still obeys MQTT: switched off, it says so.
+    if (options.web !== false) {
+      await step("GET page", "");
+      await step("GET api/session", "api/session");
+      await step("POST api/setup", "api/setup", { password: PASSWORD }, true);
+      await step("GET api/state", "api/state");
+      await step("GET api/history", "api/history");
+      await step("GET api/settings", "api/settings");
+      if (options.kind === "plug") await step("POST api/relay", "api/relay", { action: "on" });
+      else await step("POST api/fan", "api/fan", { power: "on" });
+      const change = options.kind === "plug" ? { max_power: 2500 } : { hum_on: 75 };
+      await step("POST api/settings", "api/settings", change);
+      await step("POST api/login", "api/login", { password: PASSWORD }, true);
+    }
+    // The device still obeys MQTT: switched over (the page switched it on), it says so.
+    const wanted = options.web === false ? "ON" : "OFF";
     const from = seen.length;
-    observer.publish(base + "/commands/power", "OFF");
+    observer.publish(base + "/commands/power", wanted);
     await sleep(3000);
     await peak("MQTT command");
     const said = seen.slice(from).find((message) => message.topic === base + "/states/power");
-    if (said?.payload !== "OFF") problems.push("MQTT power OFF: no OFF on states/power");
+    if (said?.payload !== wanted) problems.push(`MQTT power ${wanted}: not on states/power`);
     const idleAfter = await idleNow();
     const probes = options.hooks
       ? JSON.parse(await device.ask("probes", "JSON.stringify(__pl)")) as Record<string, number>
@@ -402,7 +419,13 @@ export async function leastVariables(
   while (passes - fails > step) {
     const variables = Math.round((fails + passes) / 2 / step) * step;
     if (variables <= fails || variables >= passes) break;
-    const run = await measureBundle({ ...options, hooks: false, variables });
+    let run: MemoryReport;
+    try {
+      run = await measureBundle({ ...options, hooks: false, variables });
+    } catch (error) {
+      // Out of memory, Espruino may stop or stop answering.
+      run = { ...reference, variables, problems: [String(error).split("\n")[0] ?? ""] };
+    }
     if (run.topics < reference.topics) run.problems.push(`${run.topics} topics`);
     report(run);
     if (run.problems.length === 0) passes = variables;
@@ -424,6 +447,7 @@ if (import.meta.main) {
       variables: { type: "string", default: "0" },
       least: { type: "boolean", default: false },
       "device-log": { type: "string" },
+      "no-web": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
   });
@@ -444,6 +468,7 @@ if (import.meta.main) {
     hooks: !values["no-hooks"],
     variables: parseInt(values.variables, 10),
     deviceLog: values["device-log"],
+    web: !values["no-web"],
   };
   const show = (report: MemoryReport): void => {
     if (values.json) {

@@ -79,7 +79,6 @@ const commandSpec = (
   min: limits[0] as number,
   max: limits[1] as number,
   decimals: key === "speed" ? 0 : 3,
-  defaultValue: 0,
 });
 
 const commandsOf = (kind: DeviceKind): SettingSpec[] =>

@@ -6,12 +6,7 @@
  * @module
  */
 
-import {
-  DEFAULT_FAN_SETTINGS,
-  DEFAULT_PLUG_SETTINGS,
-  type FanSettings,
-  type SettingKey,
-} from "./settings.ts";
+import type { FanSettings, SettingKey } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
 
 /** Who may change a setting, and whether it is published as a state. */
@@ -48,8 +43,6 @@ export interface SettingSpec<K extends string = string> {
   max: number;
   /** Decimal places kept in protocol units (3 for seconds: whole milliseconds); 0 = whole. */
   decimals: number;
-  /** Default value, in internal units. */
-  defaultValue: SettingValue;
 }
 
 /** A cross-field rule: the `lower` setting must stay strictly below the `upper` one. */
@@ -67,8 +60,8 @@ export interface SettingOrderRule<K extends string = string> {
 //   choice <value>|<value>...
 // Text built on each walk and read one line at a time, not objects: the code sits in flash on
 // an ESP8266, and the fan's 20 specs as objects hold some 700 of its 1600 variables
-// (measured on Espruino 2v29's 32-bit build), these lines about 100. Defaults come from the
-// defaults objects, so that each is written once.
+// (measured on Espruino 2v29's 32-bit build), these lines about 100. Defaults live only in the
+// defaults objects (`settings.ts`): a walk never makes them (some 40 variables on the chip).
 const specLines = (kind: DeviceKind): string[] =>
   kind === "plugs"
     ? [
@@ -107,7 +100,7 @@ const specLines = (kind: DeviceKind): string[] =>
       "sensorStaleMs sensor_stale local seconds 1 86400",
     ];
 
-const parseSpecLine = (line: string, defaults: object): SettingSpec => {
+const parseSpecLine = (line: string): SettingSpec => {
   const fields = line.split(" ");
   const key = fields[0] as string;
   const shape = fields[3];
@@ -122,7 +115,6 @@ const parseSpecLine = (line: string, defaults: object): SettingSpec => {
     min: 0,
     max: 0,
     decimals: 0,
-    defaultValue: (defaults as Record<string, SettingValue>)[key] as SettingValue,
   };
   if (shape === "number") {
     spec.unit = fields[4] === "-" ? "" : fields[4] as string;
@@ -142,9 +134,6 @@ const parseSpecLine = (line: string, defaults: object): SettingSpec => {
   }
   return spec;
 };
-
-const defaultsOf = (kind: DeviceKind): object =>
-  kind === "plugs" ? DEFAULT_PLUG_SETTINGS : DEFAULT_FAN_SETTINGS;
 
 /**
  * Finds the first setting's spec of a device kind that `test` accepts, building one spec
@@ -174,9 +163,8 @@ export function findSettingSpec<K extends DeviceKind>(
   from?: number,
 ): SettingSpec<SettingKey<K>> | null {
   const lines = specLines(kind);
-  const defaults = defaultsOf(kind);
   for (let index = from === undefined ? 0 : from; index < lines.length; index++) {
-    const spec = parseSpecLine(lines[index] as string, defaults) as SettingSpec<SettingKey<K>>;
+    const spec = parseSpecLine(lines[index] as string) as SettingSpec<SettingKey<K>>;
     if (test(spec)) return spec;
   }
   return null;
@@ -204,7 +192,6 @@ export function findSettingSpec<K extends DeviceKind>(
  *   min: 1,
  *   max: 100,
  *   decimals: 1,
- *   defaultValue: 80,
  * });
  * assert.equal(settingSpecs("fans").find((spec) => spec.name === "timer_on")?.scale, 1000);
  * ```
