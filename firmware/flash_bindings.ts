@@ -144,13 +144,16 @@ export function flashBindings(code: string, bootFile: string): string {
   // A plain function with simple parameters is made by `Function(...)` on Espruino (see
   // the module doc); anything else by `eval`.
   const FUNCTION = /^\(function\(((?:[\w$]+,)*[\w$]+)?\)\{/;
+  // A text whose source is its value (no escapes) is read as is: one variable on the chip.
+  const TEXT = /^\("[^"\\]{16,}"\)$/;
   let table = "";
   let at = 0;
   for (const source of sources) {
     const head = source.match(FUNCTION);
     const params = head === null ? 0 : (head[1] ?? "").length;
     const made = head !== null && source.endsWith("})") && source.length - params - 14 > 0;
-    table += (made ? "f" : "e") + base36(at, OFFSET_DIGITS) +
+    const kind = made ? "f" : TEXT.test(source) ? "s" : "e";
+    table += kind + base36(at, OFFSET_DIGITS) +
       base36(source.length, LENGTH_DIGITS) + base36(params, PARAMS_DIGITS);
     at += source.length + 1; // and its `;`
   }
@@ -182,8 +185,9 @@ export function flashBindings(code: string, bootFile: string): string {
     "+" + places.table + "+n*" + ENTRY + ",o=" + base + "+" + places.body + "+" +
     number("t+1", OFFSET_DIGITS) + ",l=" + number("t+" + (1 + OFFSET_DIGITS), LENGTH_DIGITS) +
     ",p=" + number("t+" + (1 + OFFSET_DIGITS + LENGTH_DIGITS), PARAMS_DIGITS) + ",s=" +
-    loader + '["\\xFFsco"],f;if(e)return ' + read("o", "l") + ";if(" + read("t", "1") +
-    '!=="f"||!s)return 0;f=Function.apply(0,(p?' + read("o+10", "p") +
+    loader + '["\\xFFsco"],k=' + read("t", "1") + ",f;if(e)return " + read("o", "l") +
+    ';if(k==="s")return ' + read("o+2", "l-4") + ';if(k!=="f"||!s)return 0;f=Function.apply(0,(p?' +
+    read("o+10", "p") +
     '.split(","):[]).concat(' + read("o+p+12", "l-p-14") + '));f["\\xFFsco"]=s;return f}';
   // The file: the one `load(file)` ran (a trial of an update), else the boot file.
   const storage = 'require("Storage")';

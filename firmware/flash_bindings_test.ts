@@ -88,7 +88,7 @@ Deno.test("a bundle without lazy bindings is left as it is; non-ASCII is refused
   assert.throws(() => flashBindings('(()=>{print("é")})();', "app.js"), /not ASCII/);
 });
 
-Deno.test("any constants' text survives the trip through the table", async () => {
+Deno.test("any constants' text survives the trip through the table, bare texts too", async () => {
   // Minifying is slow: build a few bundles of many constants each.
   const texts = fc.string({
     unit: fc.constantFrom("a", "*", "/", "}", ")", "'", '"', "\\", "\n", "`", "$", "{", ";"),
@@ -98,10 +98,12 @@ Deno.test("any constants' text survives the trip through the table", async () =>
     fc.asyncProperty(
       fc.array(fc.tuple(texts, fc.integer()), { minLength: 1, maxLength: 40 }),
       async (values) => {
+        // A bare text without escapes is read from the file as it is; others are evaluated.
         const declarations = values.map(([text, number], i) =>
-          `  var C${i} = { text: ${JSON.stringify(text + "-".repeat(40))}, number: ${number} };`
+          `  var C${i} = { text: ${JSON.stringify(text + "-".repeat(40))}, number: ${number} };\n` +
+          `  var T${i} = ${JSON.stringify(text + "-".repeat(40))};`
         );
-        const uses = values.map((_, i) => `C${i}`).join(", ");
+        const uses = values.map((_, i) => `C${i}, T${i}`).join(", ");
         const source = "(() => {\n  // lib/c.ts\n" + declarations.join("\n") +
           "\n\n  // main.ts\n  globalThis.out = [" + uses + "];\n})();\n";
         const bundle = flashBindings(
@@ -111,10 +113,26 @@ Deno.test("any constants' text survives the trip through the table", async () =>
         const out = runStored(bundle, { x: bundle }).scope.out;
         assert.deepEqual(
           out,
-          values.map(([text, number]) => ({ text: text + "-".repeat(40), number })),
+          values.flatMap((
+            [text, number],
+          ) => [{ text: text + "-".repeat(40), number }, text + "-".repeat(40)]),
         );
       },
     ),
     { numRuns: 12 },
   );
+});
+
+Deno.test("a long text without escapes is one read of the file, not evaluated", async () => {
+  const text = "powerOnState power_on_state command choice off|on|last";
+  const source = `(() => {\n  // lib/t.ts\n  var TABLE = ${JSON.stringify(text)};\n\n` +
+    "  // main.ts\n  globalThis.out = TABLE.slice(0, 12);\n})();\n";
+  const bundle = flashBindings(
+    await minified(lazyModules(source, (path) => path.startsWith("lib/"))),
+    "x",
+  );
+  const run = runStored(bundle, { x: bundle });
+  assert.equal(run.scope.out, "powerOnState");
+  // The text itself, without its quotes: what the chip keeps as one flash string.
+  assert.ok(run.reads.some(([at, length]) => bundle.substr(at, length) === text));
 });

@@ -58,47 +58,44 @@ export interface SettingOrderRule<K extends string = string> {
 //   seconds <min> <max>        (seconds on the wire, whole milliseconds in code)
 //   flag                       (ON/OFF on the wire)
 //   choice <value>|<value>...
-// Text built on each walk and read one line at a time, not objects: the code sits in flash on
-// an ESP8266, and the fan's 20 specs as objects hold some 700 of its 1600 variables
-// (measured on Espruino 2v29's 32-bit build), these lines about 100. Defaults live only in the
-// defaults objects (`settings.ts`): a walk never makes them (some 40 variables on the chip).
-const specLines = (kind: DeviceKind): string[] =>
-  kind === "plugs"
-    ? [
-      "powerOnState power_on_state command choice off|on|last",
-      "maxPowerW max_power command number W 0 4000 1",
-      "telemetryMs telemetry command seconds 1 86400",
-      "telemetryMode telemetry_mode command choice full|snapshot",
-      "overPowerHoldMs over_power_hold local seconds 0 60",
-      "minSwitchIntervalMs min_switch_interval local seconds 0 60",
-      "nominalVoltageV nominal_voltage local number V 50 300 1",
-      "currentGainA current_gain local number A/unit 0.000001 100000 6",
-      "voltageGainV voltage_gain local number V/unit 0.000001 100000 6",
-      "phaseCorrectionDeg phase_correction local number ° -90 90 2",
-      "tzOffsetMin tz_offset local number min -720 840 0",
-    ]
-    : [
-      "humOnPct hum_on command number %RH 1 100 1",
-      "humOffPct hum_off command number %RH 0 99 1",
-      "humRisePct hum_rise command number %RH 0 50 1",
-      "tempOnC temp_on command number °C -20 60 1",
-      "tempOffC temp_off command number °C -20 60 1",
-      "humUsing hum_using command flag",
-      "tempUsing temp_using command flag",
-      "timeUsing time_using command flag",
-      "timerOnMs timer_on command seconds 0 86400",
-      "timerOffMs timer_off command seconds 0 86400",
-      "warmMs warm command seconds 0 3600",
-      "checkPeriodMs check_period command seconds 0 86400",
-      "minOnMs min_on command seconds 0 3600",
-      "minOffMs min_off command seconds 0 3600",
-      "maxRunMs max_run command seconds 0 86400",
-      "telemetryMs telemetry command seconds 1 86400",
-      "telemetryMode telemetry_mode command choice full|snapshot",
-      "cooldownMs cooldown local seconds 0 86400",
-      "maxSpeed max_speed state number - 1 100 0",
-      "sensorStaleMs sensor_stale local seconds 1 86400",
-    ];
+// a comma ending each line but the last, and `^` standing for `°` (no escapes: see below).
+// One text per kind, read one line at a time, not objects nor an
+// array: the fan's 20 specs as objects hold some 700 of an ESP8266's 1,600 variables, as an
+// array of lines about 120, and the firmware keeps a long escape-free text in flash (one
+// variable, see firmware/flash_bindings.ts). Defaults live only in the defaults objects
+// (`settings.ts`): a walk never makes them (some 40 variables on the chip).
+const PLUG_SPEC_TABLE = "powerOnState power_on_state command choice off|on|last," +
+  "maxPowerW max_power command number W 0 4000 1," +
+  "telemetryMs telemetry command seconds 1 86400," +
+  "telemetryMode telemetry_mode command choice full|snapshot," +
+  "overPowerHoldMs over_power_hold local seconds 0 60," +
+  "minSwitchIntervalMs min_switch_interval local seconds 0 60," +
+  "nominalVoltageV nominal_voltage local number V 50 300 1," +
+  "currentGainA current_gain local number A/unit 0.000001 100000 6," +
+  "voltageGainV voltage_gain local number V/unit 0.000001 100000 6," +
+  "phaseCorrectionDeg phase_correction local number ^ -90 90 2," +
+  "tzOffsetMin tz_offset local number min -720 840 0";
+
+const FAN_SPEC_TABLE = "humOnPct hum_on command number %RH 1 100 1," +
+  "humOffPct hum_off command number %RH 0 99 1," +
+  "humRisePct hum_rise command number %RH 0 50 1," +
+  "tempOnC temp_on command number ^C -20 60 1," +
+  "tempOffC temp_off command number ^C -20 60 1," +
+  "humUsing hum_using command flag," +
+  "tempUsing temp_using command flag," +
+  "timeUsing time_using command flag," +
+  "timerOnMs timer_on command seconds 0 86400," +
+  "timerOffMs timer_off command seconds 0 86400," +
+  "warmMs warm command seconds 0 3600," +
+  "checkPeriodMs check_period command seconds 0 86400," +
+  "minOnMs min_on command seconds 0 3600," +
+  "minOffMs min_off command seconds 0 3600," +
+  "maxRunMs max_run command seconds 0 86400," +
+  "telemetryMs telemetry command seconds 1 86400," +
+  "telemetryMode telemetry_mode command choice full|snapshot," +
+  "cooldownMs cooldown local seconds 0 86400," +
+  "maxSpeed max_speed state number - 1 100 0," +
+  "sensorStaleMs sensor_stale local seconds 1 86400";
 
 const parseSpecLine = (line: string): SettingSpec => {
   const fields = line.split(" ");
@@ -117,7 +114,7 @@ const parseSpecLine = (line: string): SettingSpec => {
     decimals: 0,
   };
   if (shape === "number") {
-    spec.unit = fields[4] === "-" ? "" : fields[4] as string;
+    spec.unit = fields[4] === "-" ? "" : (fields[4] as string).replace("^", "\u00b0");
     spec.min = parseFloat(fields[5] as string);
     spec.max = parseFloat(fields[6] as string);
     spec.decimals = parseInt(fields[7] as string, 10);
@@ -162,10 +159,16 @@ export function findSettingSpec<K extends DeviceKind>(
   test: (spec: SettingSpec<SettingKey<K>>) => boolean,
   from?: number,
 ): SettingSpec<SettingKey<K>> | null {
-  const lines = specLines(kind);
-  for (let index = from === undefined ? 0 : from; index < lines.length; index++) {
-    const spec = parseSpecLine(lines[index] as string) as SettingSpec<SettingKey<K>>;
-    if (test(spec)) return spec;
+  const table = kind === "plugs" ? PLUG_SPEC_TABLE : FAN_SPEC_TABLE;
+  const first = from === undefined ? 0 : from;
+  for (let at = 0, index = 0; at < table.length; index++) {
+    let end = table.indexOf(",", at);
+    if (end < 0) end = table.length;
+    if (index >= first) {
+      const spec = parseSpecLine(table.slice(at, end)) as SettingSpec<SettingKey<K>>;
+      if (test(spec)) return spec;
+    }
+    at = end + 1;
   }
   return null;
 }
