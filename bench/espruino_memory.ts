@@ -171,10 +171,10 @@ class Interpreter {
       const line = new TextEncoder().encode(
         `delete global["\\xFF"].history;print(${split}+" "+(${code}))\n`,
       );
-      // The Linux build takes at most 64 bytes of input at once.
-      for (let at = 0; at < line.length; at += 32) {
-        await this.#writer.write(line.subarray(at, at + 32));
-        await sleep(5);
+      // The Linux build stops on more than 64 bytes of input read at once (an assertion).
+      for (let at = 0; at < line.length; at += 16) {
+        await this.#writer.write(line.subarray(at, at + 16));
+        await sleep(20);
       }
     } catch (_error) {
       throw new Error("the interpreter stopped:\n" + this.lines.slice(-60).join("\n"));
