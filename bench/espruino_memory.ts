@@ -5,7 +5,7 @@
  * `process.memory().usage` at idle and around every web request, checking each answer.
  *
  * The interpreter is not part of the project: build Espruino 2v29 for Linux yourself (see
- * DEVELOPERS.md) and pass its path. The memory figures are the interpreter's variable
+ * firmware/MEMORY.md) and pass its path. The memory figures are the interpreter's variable
  * counts, not times, so they are the same on any machine for the same build.
  *
  * Run: `deno task build:firmware`, then
@@ -15,7 +15,11 @@
  *
  * - `--writer`: the binary that writes Storage (a 32-bit build with a fixed table of
  *   variables cannot hold the whole bundle as one string; the flash file is the same).
- * - `--no-hooks`: idle only, without the hooks that read memory inside requests.
+ * - `--no-hooks`: without the hooks that read memory inside requests (about 60 variables).
+ * - `--variables N`: the device gets N variables (a measuring build that reads `ESPR_VARS`).
+ * - `--least`: searches the fewest variables with which the whole run passes.
+ * - `--no-web`: the MQTT part only, without the web requests.
+ * - `--device-log FILE`: everything the interpreter printed.
  * - a bundle may call `__probe(label)` (a probe build): each call's reading is reported.
  *
  * @module

@@ -1,7 +1,8 @@
 /**
  * The schema of every plug and fan setting: its MQTT name, who may change it, its kind,
- * unit, range, resolution and default, plus the fan's cross-field rules. One table drives
- * validation, the MQTT commands and states, storage and the web page.
+ * unit, range and resolution, plus the fan's cross-field rules. One table drives
+ * validation, the MQTT commands and states, storage and the web page. The defaults are
+ * `DEFAULT_PLUG_SETTINGS` and `DEFAULT_FAN_SETTINGS` (`settings.ts`).
  *
  * @module
  */
@@ -58,12 +59,12 @@ export interface SettingOrderRule<K extends string = string> {
 //   seconds <min> <max>        (seconds on the wire, whole milliseconds in code)
 //   flag                       (ON/OFF on the wire)
 //   choice <value>|<value>...
-// a comma ending each line but the last, and `^` standing for `°` (no escapes: see below).
-// One text per kind, read one line at a time, not objects nor an
-// array: the fan's 20 specs as objects hold some 700 of an ESP8266's 1,600 variables, as an
-// array of lines about 120, and the firmware keeps a long escape-free text in flash (one
-// variable, see firmware/flash_bindings.ts). Defaults live only in the defaults objects
-// (`settings.ts`): a walk never makes them (some 40 variables on the chip).
+// a comma ending each line but the last, and `^` standing for `°`, so that the text holds no
+// escapes. One text per kind, read one line at a time: the fan's 20 specs as objects hold some
+// 700 of an ESP8266's 1,600 variables, as an array of lines about 120, while the firmware keeps
+// a long text without escapes in flash (one variable, see firmware/flash_bindings.ts). Defaults
+// live only in the defaults objects (`settings.ts`): a walk never makes them (some 40 variables
+// on the chip).
 const PLUG_SPEC_TABLE = "powerOnState power_on_state command choice off|on|last," +
   "maxPowerW max_power command number W 0 4000 1," +
   "telemetryMs telemetry command seconds 1 86400," +
@@ -175,7 +176,7 @@ export function findSettingSpec<K extends DeviceKind>(
 
 /**
  * Lists the schema of a device kind's settings: every field's MQTT name, access, kind,
- * unit, scale, range, resolution and default.
+ * unit, scale, range and resolution.
  *
  * @param kind `plugs` or `fans`.
  * @returns A fresh array of every field's spec, in display order.
