@@ -27,6 +27,7 @@
 
 import { parseArgs } from "node:util";
 import mqtt from "mqtt";
+import { findMosquitto, startMosquitto } from "../sim/mosquitto.ts";
 
 /** What one run measured. */
 export interface MemoryReport {
@@ -76,44 +77,6 @@ const freePort = (): number => {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const startMosquitto = async (dir: string): Promise<{ port: number; stop: () => void }> => {
-  const port = freePort();
-  await Deno.writeTextFile(
-    dir + "/mosquitto.conf",
-    `listener ${port} ${HOST}\nallow_anonymous true\npersistence false\n`,
-  );
-  const binary = ["/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "mosquitto"].find((path) => {
-    try {
-      return path.indexOf("/") < 0 || Deno.statSync(path).isFile;
-    } catch (_error) {
-      return false;
-    }
-  }) ?? "mosquitto";
-  const child = new Deno.Command(binary, {
-    args: ["-c", dir + "/mosquitto.conf"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let i = 0; i < 50; i++) {
-    try {
-      (await Deno.connect({ hostname: HOST, port })).close();
-      return {
-        port,
-        stop: () => {
-          try {
-            child.kill();
-          } catch (_error) {
-            // already gone
-          }
-        },
-      };
-    } catch (_error) {
-      await sleep(100);
-    }
-  }
-  throw new Error("mosquitto did not start on port " + port);
-};
 
 // Writes Storage with one run of the writer: the configuration, the page, the bundle.
 const writeStorage = async (
@@ -273,7 +236,7 @@ export interface MeasureOptions {
  */
 export async function measureBundle(options: MeasureOptions): Promise<MemoryReport> {
   const dir = await Deno.makeTempDir({ prefix: "hg-espruino-" });
-  const broker = await startMosquitto(dir);
+  const broker = await startMosquitto((await findMosquitto()) ?? "mosquitto");
   const webPort = freePort();
   const id = options.kind === "plug" ? "p1" : "f1";
   const base = (options.kind === "plug" ? "plugs/" : "fans/") + id;
@@ -397,7 +360,7 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
     }
     await device.stop();
     observer.end(true);
-    broker.stop();
+    await broker.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }

@@ -10,107 +10,17 @@
 import assert from "node:assert/strict";
 import { parseCommandLine } from "./cli.ts";
 import { startSimulator } from "./main.ts";
-
-const HOST = "127.0.0.1";
+import { findMosquitto, MOSQUITTO_HOST as HOST, runs, startMosquitto } from "./mosquitto.ts";
 const INSTALL_HINT = "install it with `apt-get install mosquitto mosquitto-clients` " +
   "(CI's .ci/run installs them)";
 
-/** `mosquitto` lives in /usr/sbin on Debian, which a non-root PATH often lacks. */
-const MOSQUITTO_CANDIDATES = ["mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"];
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function runs(command: string): Promise<boolean> {
-  try {
-    await new Deno.Command(command, { args: ["--help"], stdout: "null", stderr: "null" }).output();
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 async function requireTools(): Promise<string> {
-  let mosquitto: string | null = null;
-  for (const candidate of MOSQUITTO_CANDIDATES) {
-    if (await runs(candidate)) {
-      mosquitto = candidate;
-      break;
-    }
-  }
+  const mosquitto = await findMosquitto();
   if (mosquitto === null) assert.fail(`the mosquitto broker is not installed: ${INSTALL_HINT}`);
   for (const client of ["mosquitto_pub", "mosquitto_sub", "mosquitto_rr"]) {
     if (!(await runs(client))) assert.fail(`${client} is not installed: ${INSTALL_HINT}`);
   }
   return mosquitto;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** A running Mosquitto. */
-interface Mosquitto {
-  port: number;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts Mosquitto on a free port. A port picked free can be taken before Mosquitto binds
- * it, so a start that fails is retried on another port.
- */
-async function startMosquitto(binary: string): Promise<Mosquitto> {
-  const failures: string[] = [];
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const dir = await Deno.makeTempDir({ prefix: "housegrid-mosquitto-" });
-    const port = freePort();
-    const config = `${dir}/mosquitto.conf`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `listener ${port} ${HOST}`,
-        "allow_anonymous true",
-        "persistence false",
-        "log_dest stderr",
-        "",
-      ].join("\n"),
-    );
-    const child = new Deno.Command(binary, {
-      args: ["-c", config],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    // Reading the log all along keeps Mosquitto from blocking on a full pipe.
-    const log = new Response(child.stderr).text();
-    let exited = false;
-    const status = child.status.then((s) => {
-      exited = true;
-      return s;
-    });
-    const stop = async (): Promise<void> => {
-      if (!exited) child.kill("SIGTERM");
-      await status;
-      await log;
-      await Deno.remove(dir, { recursive: true });
-    };
-    const deadline = performance.now() + 5000;
-    while (!exited && performance.now() < deadline) {
-      // Readiness: the broker answers with its own retained version, so we know it is Mosquitto.
-      const probe = await mosquittoSub(port, ["-t", "$SYS/broker/version", "-C", "1"], 1);
-      if (probe.code === 0 && probe.stdout.startsWith("mosquitto version")) {
-        return { port, url: `mqtt://${HOST}:${port}`, stop };
-      }
-      await sleep(50);
-    }
-    await stop();
-    failures.push(`attempt ${attempt} on port ${port}: ${(await log).trim().slice(-400)}`);
-  }
-  assert.fail(`mosquitto did not start:\n${failures.join("\n")}`);
 }
 
 interface Output {
