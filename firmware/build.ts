@@ -15,6 +15,7 @@ import { checkEspruinoSubset } from "./espruino_subset.ts";
 import { arrowsToFunctions } from "./arrow_functions.ts";
 import { lazyModules } from "./lazy_modules.ts";
 import { flashBindings } from "./flash_bindings.ts";
+import { internalPropertyNames, renameProperties } from "./property_names.ts";
 import { BOOT_FILE } from "./web_update.ts";
 
 /** Modules an ESP8266 Espruino build ships; nothing else may be `require`d. */
@@ -50,6 +51,75 @@ export function isLazyModule(path: string): boolean {
   const entries = Object.values(FIRMWARE_ENTRIES).map((entry) => "firmware/" + entry);
   return path.startsWith("lib/") || (path.startsWith("firmware/") && !entries.includes(path));
 }
+
+/**
+ * The interfaces that describe the firmware's internal state only: no configuration, setting,
+ * JSON view or Espruino API. Their members that no other interface has get short names in
+ * the bundle (see property_names.ts); each costs the chip a variable or more per object
+ * holding it when longer than 4 characters.
+ */
+export const INTERNAL_STATE_TYPES: readonly string[] = [
+  // lib/: the MQTT session, its parser and packets
+  "MqttSessionConfig",
+  "MqttSession",
+  "MqttInflight",
+  "MqttPendingSubscribe",
+  "MqttSessionStep",
+  "MqttParser",
+  "MqttFeedResult",
+  "Cursor",
+  "RemainingLength",
+  "MqttConnectPacket",
+  "MqttConnackPacket",
+  "MqttPublishPacket",
+  "MqttSubscribePacket",
+  "MqttSubackPacket",
+  "MqttUnsubscribePacket",
+  // lib/: the devices' state and the sums behind a reading
+  "PlugDeviceState",
+  "FanDeviceState",
+  "RelayState",
+  "EnergyState",
+  "EnergyOptions",
+  "PowerReading",
+  "Sums",
+  "PairPlan",
+  "CycleWindow",
+  "FanState",
+  "HumidityBaseline",
+  "PublishingState",
+  "PublishBatch",
+  "StatesEffect",
+  "WebAuthState",
+  "WebSession",
+  "LoginFailures",
+  "AuthLimits",
+  // firmware/: the adapters' own records
+  "BoundedStore",
+  "StoreLimits",
+  "ChipHistory",
+  "ChipWeb",
+  "WebView",
+  "WebWifiStatus",
+  "MqttNetPlatform",
+  "MqttNetHandlers",
+  "MqttNet",
+  "Runtime",
+  "RuntimePorts",
+];
+
+// Every module the bundles are made of may declare a type a bundle's object has.
+const typeSources = async (): Promise<string[]> => {
+  const sources: string[] = [];
+  for (const folder of ["../lib/", "./"]) {
+    const url = new URL(folder, import.meta.url);
+    for await (const entry of Deno.readDir(url)) {
+      if (!entry.name.endsWith(".ts") || entry.name.endsWith("_test.ts")) continue;
+      sources.push(await Deno.readTextFile(new URL(entry.name, url)));
+    }
+  }
+  return sources;
+};
 
 /** The device kinds and their entry points. */
 export const FIRMWARE_ENTRIES: Readonly<Record<"plug" | "fan", string>> = {
@@ -181,7 +251,12 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
   try {
     // All but the entry points' bindings are made lazy (see isLazyModule). Plain
     // functions cost Espruino one variable less than arrows (see arrow_functions.ts).
-    await Deno.writeTextFile(lazy, arrowsToFunctions(lazyModules(bundled, isLazyModule)));
+    const shortened = renameProperties(
+      arrowsToFunctions(lazyModules(bundled, isLazyModule)),
+      internalPropertyNames(await typeSources(), INTERNAL_STATE_TYPES),
+      await readByOthers(),
+    );
+    await Deno.writeTextFile(lazy, shortened.code);
     // The lazy bindings' code is then read from flash one binding at a time.
     code = flashBindings(await bundleScript(lazy, { minify: true, format: "esm" }), BOOT_FILE);
   } finally {
@@ -195,6 +270,12 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
   }
   return { kind, code, bytes: new TextEncoder().encode(code).length };
 }
+
+// The page and the API's description: the JSON names they read keep their meaning.
+const readByOthers = async (): Promise<string[]> => [
+  await Deno.readTextFile(new URL("../web/device.html", import.meta.url)),
+  await Deno.readTextFile(new URL("../web/API.md", import.meta.url)),
+];
 
 /** The gzipped page's file name in the build's output folder. */
 export const PAGE_BUILD_FILE = "page.html.gz";

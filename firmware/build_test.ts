@@ -17,6 +17,11 @@ for (const kind of ["plug", "fan"] as const) {
     assert.ok(built.bytes > 10000 && built.bytes < 200000, String(built.bytes));
     assert.ok(built.code.startsWith('if(0){"'), "the lazy bindings first");
     assert.ok(built.code.includes("}\n(function(){"), "then one IIFE");
+    // The internal state's long names are shortened (property_names.ts); the formats' stay.
+    for (const name of ["lastTelemetryMs", "phaseSinceMs", "keepaliveMs"]) {
+      assert.equal(new RegExp("\\." + name + "\\b|\\b" + name + ":").test(built.code), false, name);
+    }
+    assert.equal(built.code.includes(".telemetryMs"), true);
   });
 }
 

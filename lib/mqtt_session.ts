@@ -54,11 +54,21 @@ const isDuration = (value: unknown): boolean =>
 
 const configError = (config: MqttSessionConfig): string | null => {
   if (typeof config !== "object" || config === null) return "config must be an object";
-  const names = ["pingTimeoutMs", "connectTimeoutMs", "reconnectMinMs", "reconnectMaxMs"];
-  for (const name of names.concat(["resendAfterMs", "keepaliveMs"])) {
-    if (!isDuration((config as unknown as Record<string, unknown>)[name])) {
-      return name + " must be a finite number >= 0";
-    }
+  // Read as properties, not by name, so the firmware build may shorten these names (the
+  // text below names them for the message only).
+  const durations = [
+    config.pingTimeoutMs,
+    config.connectTimeoutMs,
+    config.reconnectMinMs,
+    config.reconnectMaxMs,
+    config.resendAfterMs,
+    config.keepaliveMs,
+  ];
+  const bad = durations.findIndex((value) => !isDuration(value));
+  if (bad >= 0) {
+    const names =
+      "pingTimeoutMs connectTimeoutMs reconnectMinMs reconnectMaxMs resendAfterMs keepaliveMs";
+    return names.split(" ")[bad] + " must be a finite number >= 0";
   }
   if (config.keepaliveMs % 1000 !== 0) return "keepaliveMs must be a whole number of seconds";
   if (config.reconnectMinMs > config.reconnectMaxMs) {
