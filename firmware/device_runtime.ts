@@ -178,10 +178,13 @@ export function startRuntime<S extends { bootMs: number }, X>(
     // The discovery message first, alone in its task: a batch may end a task early, and the
     // next discovery message would take this one's place.
     const message = discoveryOut;
+    const owner = discoveryOf;
+    // Neither stays once sent: the options would outlive the discovery they belong to.
     discoveryOut = null;
+    discoveryOf = null;
     if (message !== null) {
       // Disconnected: stop; the next session's `discovery` effect starts over.
-      if (!ports.publish(message.topic, message.payload, true) && discovery === discoveryOf) {
+      if (!ports.publish(message.topic, message.payload, true) && discovery === owner) {
         discovery = null;
       }
       if (outbox.length > 0) pumpTimer = ports.setTimeout(pump, 0);

@@ -104,6 +104,10 @@ export interface RenamedProperties {
   kept: Map<string, string>;
 }
 
+// Characters of a name that fit the variable holding the property on an ESP8266: a
+// shorter name saves nothing.
+const NAME_FITS = 4;
+
 // Short names no script property, Espruino built-in or Object.prototype member has: a
 // capital Q then one or two letters or digits.
 function* shortNames(): Generator<string> {
@@ -117,7 +121,7 @@ function* shortNames(): Generator<string> {
  * one of the script's strings that hold no space (a key, a list of keys, a topic; a text
  * with spaces is a message for people), as a key of an object literal given to `JSON.stringify` or in
  * `alsoReadBy` (texts that read the script's output, such as a page reading its JSON), or
- * when it is no longer than its replacement would be.
+ * when it has at most 4 characters (an ESP8266 holds those with the property at no cost).
  *
  * @param code A script (unminified or minified).
  * @param names The property names to rename.
@@ -186,12 +190,12 @@ export function renameProperties(
       kept.set(name, "in a string");
       continue;
     }
-    let short = fresh.next().value as string;
-    while (identifiers.has(short) || words.has(short)) short = fresh.next().value as string;
-    if (name.length <= short.length) {
+    if (name.length <= NAME_FITS) {
       kept.set(name, "short already");
       continue;
     }
+    let short = fresh.next().value as string;
+    while (identifiers.has(short) || words.has(short)) short = fresh.next().value as string;
     renamed.set(name, short);
   }
 

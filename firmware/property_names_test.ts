@@ -6,13 +6,13 @@ import { interfacesOf, internalPropertyNames, renameProperties } from "./propert
 // methods, destructuring with and without defaults, nested patterns, class members.
 const PROGRAM = `
 var lastSeenMs = 7;
-var state = { phaseSinceMs: 1, lastSeenMs, nested: { retryDelayMs: 2 }, bump() { return 3; } };
+var state = { phaseSinceMs: 1, lastSeenMs, nested: { retryDelayMs: 2 }, bumpUp() { return 3; } };
 state.phaseSinceMs += 10;
 var { phaseSinceMs, nested: { retryDelayMs }, missingMs = 5 } = state;
 var [{ lastSeenMs: seen }] = [state];
 class Gauge { constructor() { this.pingSentMs = 4; } readingMs() { return this.pingSentMs; } }
 var gauge = new Gauge();
-var out = [phaseSinceMs, retryDelayMs, missingMs, seen, state.bump(), gauge.readingMs(),
+var out = [phaseSinceMs, retryDelayMs, missingMs, seen, state.bumpUp(), gauge.readingMs(),
   state.nested.retryDelayMs, "lastSeenMs is a word in a message", Object.keys(state).length];
 `;
 const NAMES = [
@@ -20,7 +20,7 @@ const NAMES = [
   "lastSeenMs",
   "nested",
   "retryDelayMs",
-  "bump",
+  "bumpUp",
   "missingMs",
   "pingSentMs",
   "readingMs",
