@@ -16,7 +16,7 @@ import { arrowsToFunctions } from "./arrow_functions.ts";
 import { lazyModules } from "./lazy_modules.ts";
 import { flashBindings } from "./flash_bindings.ts";
 import { internalPropertyNames, renameProperties } from "./property_names.ts";
-import { BOOT_FILE } from "./web_update.ts";
+import { BOOT_FILE, BUNDLE_END } from "./web_update.ts";
 
 /** Modules an ESP8266 Espruino build ships; nothing else may be `require`d. */
 export const ALLOWED_MODULES: readonly string[] = [
@@ -278,7 +278,8 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
     );
     await Deno.writeTextFile(lazy, shortened.code);
     // The lazy bindings' code is then read from flash one binding at a time.
-    code = flashBindings(await bundleScript(lazy, { minify: true, format: "esm" }), BOOT_FILE);
+    code = flashBindings(await bundleScript(lazy, { minify: true, format: "esm" }), BOOT_FILE) +
+      BUNDLE_END + "\n";
   } finally {
     await Deno.remove(lazy);
   }

@@ -16,7 +16,9 @@ for (const kind of ["plug", "fan"] as const) {
     assert.ok(!/\bimport\b|\bexport\b/.test(built.code.replace(/"[^"]*"/g, "")));
     assert.ok(built.bytes > 10000 && built.bytes < 200000, String(built.bytes));
     assert.ok(built.code.startsWith('if(0){"'), "the lazy bindings first");
-    assert.ok(built.code.includes("}\n(function(){"), "then one IIFE");
+    assert.ok(built.code.includes("}\nvar $hgf="), "then the script, at the top level");
+    // Its own top-level names begin with `$`: none hides an Espruino global such as `E`.
+    assert.ok(!/^(var|let|const) [A-Za-z_]/m.test(built.code.slice(built.code.indexOf("}\nvar "))));
     // The internal state's long names are shortened (property_names.ts); the formats' stay.
     for (const name of ["lastTelemetryMs", "phaseSinceMs", "keepaliveMs"]) {
       assert.equal(new RegExp("\\." + name + "\\b|\\b" + name + ":").test(built.code), false, name);

@@ -288,6 +288,9 @@ function checkHoisting(body: Node[], report: (n: Node, m: string) => void): void
   });
   if (declaredAt.size === 0) return;
   body.forEach((statement, index) => {
+    // `if (0) { ... }` never runs (flash_bindings.ts keeps code there to be read, not run).
+    const test = statement.type === "IfStatement" ? statement.test as Node : null;
+    if (test !== null && test.type === "Literal" && !test.value && !statement.alternate) return;
     visitEager(statement, null, (node, parent) => {
       if (node.type !== "Identifier" || !isReference(node, parent)) return;
       const at = declaredAt.get(node.name as string);

@@ -15,6 +15,7 @@ Deno.test("accepts the constructs Espruino 2v29 runs", () => {
     const r = /ab+c/gi;
     const r2 = /^(on|off)$/.test("on") && /^[a-z0-9_-]+$/.test("a") && /^\\d*\\.[?{]$/.test("");
     function later() { return early(); }
+    if (0) { (early()); }
     function early() { return 1; }
     later();
     const at = { at: 1 }.at;

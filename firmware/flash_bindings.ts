@@ -25,10 +25,15 @@
  *
  * Functions are made by `Function(params..., body)` instead of `eval` on Espruino: `eval`
  * gives every function made inside the maker a copied scope chain (an array and the
- * maker's activation, about 5 variables each), while `Function` makes one with no scope,
- * to which the loader gives the bundle's own (`f["\xFFsco"]`, the property Espruino
- * keeps a function's scope in). In V8 (the shim) that property means nothing and `eval`
- * is used. Measured on 2v29's Linux build (plug): relay command peak 2,657 → 2,220.
+ * maker's activation, about 5 variables each), while `Function` makes one with no scope.
+ * Such a function sees the globals only, so the bundle's IIFE goes: its body becomes the
+ * script's top level, its names begun with `$` so none hides one of Espruino's globals
+ * (top_level_names.ts). A function made at the top level, or by `Function`, then has no
+ * scope at all, and a closure made inside one holds its maker's activation alone instead of
+ * a copied array of two scopes (3 variables less each). In V8 (the shim, where the script's
+ * top level is a function's body) `eval` is used. Measured on 2v29's Linux build (plug):
+ * relay command peak 2,657 → 2,220 (functions by `Function`); round 10 in
+ * firmware/MEMORY.md for the top level.
  *
  * A constant that is a long text without escapes (a table of setting specs, say) is not
  * evaluated either: the loader returns its slice of the file, which Espruino keeps as one
@@ -40,6 +45,7 @@
 import { parse } from "acorn";
 import { type AstNode, childrenOf, isNode } from "./ast.ts";
 import { NO_BINDING } from "./lazy_modules.ts";
+import { prefixTopLevelNames } from "./top_level_names.ts";
 
 const findNode = (root: AstNode, test: (node: AstNode) => boolean): AstNode | undefined => {
   if (test(root)) return root;
@@ -59,6 +65,11 @@ const ENTRY = 1 + OFFSET_DIGITS + LENGTH_DIGITS + PARAMS_DIGITS;
 const SIGNATURE_CHARS = 8;
 // How far into the file the block's opening is looked for.
 const PREFIX_MAX = 300;
+
+// Whether the script runs elsewhere than on Espruino (V8 in the shim), where `Function`
+// makes functions that see none of the bundle's names, as a script's top level there is a
+// function's body: `eval` is used instead. Espruino's root holds a hidden `\xFF` object.
+const NOT_ESPRUINO = 'typeof global!="object"||!("\\xFF"in global)';
 
 // A name that appears nowhere in the bundle.
 const freeName = (code: string, stem: string): string => {
@@ -89,7 +100,8 @@ const signatureOf = (text: string): string => {
  *
  * @param code The minified bundle, an IIFE whose maker function holds the `switch`.
  * @param bootFile The Storage file the bundle runs from at boot (`.bootcde`).
- * @returns The rewritten bundle; without lazy bindings, `code` unchanged.
+ * @returns The rewritten bundle, the IIFE's body as its top level; without lazy bindings,
+ *   `code` unchanged.
  * @throws When the bundle is not ASCII (the table counts characters, Storage bytes), or
  *   the maker's `switch` does not have the shape `lazyModules` gives it.
  * @example
@@ -117,6 +129,8 @@ export function flashBindings(code: string, bootFile: string): string {
   if (/[\u0080-\uffff]/.test(code)) {
     throw new Error("flashBindings: the bundle is not ASCII");
   }
+  // The IIFE's body becomes the script's top level (see the module doc).
+  code = prefixTopLevelNames(code);
   const program = parse(code, {
     ecmaVersion: "latest",
     sourceType: "script",
@@ -188,27 +202,26 @@ export function flashBindings(code: string, bootFile: string): string {
   const loaderFunction = "function " + loader + '(n,e){var S=require("Storage"),t=' + base +
     "+" + places.table + "+n*" + ENTRY + ",o=" + base + "+" + places.body + "+" +
     number("t+1", OFFSET_DIGITS) + ",l=" + number("t+" + (1 + OFFSET_DIGITS), LENGTH_DIGITS) +
-    ",p=" + number("t+" + (1 + OFFSET_DIGITS + LENGTH_DIGITS), PARAMS_DIGITS) + ",s=" +
-    loader + '["\\xFFsco"],k=' + read("t", "1") + ",f;if(e)return " + read("o", "l") +
-    ';if(k==="s")return ' + read("o+2", "l-4") + ';if(k!=="f"||!s)return 0;f=Function.apply(0,(p?' +
-    read("o+10", "p") +
-    '.split(","):[]).concat(' + read("o+p+12", "l-p-14") + '));f["\\xFFsco"]=s;return f}';
+    ",p=" + number("t+" + (1 + OFFSET_DIGITS + LENGTH_DIGITS), PARAMS_DIGITS) + ",k=" +
+    read("t", "1") + ";if(e)return " + read("o", "l") + ';if(k==="s")return ' +
+    read("o+2", "l-4") + ';if(k!=="f"||' + NOT_ESPRUINO + ")return 0;return Function.apply(0,(p?" +
+    read("o+10", "p") + '.split(","):[]).concat(' + read("o+p+12", "l-p-14") + "))}";
   // The file: the one `load(file)` ran (a trial of an update), else the boot file.
   const storage = 'require("Storage")';
   const where = "var " + file + '=typeof __FILE__=="string"&&__FILE__||' +
     JSON.stringify(bootFile) + "," + base + "=(" + storage + ".read(" + file + ",0," +
     PREFIX_MAX + ')||"").indexOf(' + JSON.stringify(opening) + ");if(" + storage + ".read(" + file +
     "," + base + "+" + places.signature + "," + SIGNATURE_CHARS + ")!==" +
-    JSON.stringify(signature) + "){print(" +
+    JSON.stringify(signature) + ")throw new Error(" +
     JSON.stringify("housegrid: this bundle must run from its own Storage file, not ") + "+" +
-    file + ");return}";
+    file + ");";
   const iife = findNode(
     program,
     (node) => node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression",
   ) as AstNode;
   const iifeBody = iife.body as AstNode;
   const makerBlock = maker.body as AstNode;
-  return block + code.slice(0, iifeBody.start + 1) + where + loaderFunction +
-    code.slice(iifeBody.start + 1, makerBlock.start) + makerBody +
-    code.slice(makerBlock.end).trimEnd() + "\n";
+  // Without the IIFE's opening and closing: its body is the script.
+  return block + where + loaderFunction + code.slice(iifeBody.start + 1, makerBlock.start) +
+    makerBody + code.slice(makerBlock.end, iifeBody.end - 1) + "\n";
 }

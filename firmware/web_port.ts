@@ -18,7 +18,13 @@
 import { rejectionIn } from "../lib/device_effects.ts";
 import { createAccount, encodeAccount } from "../lib/web_account.ts";
 import type { DeriveKey } from "../lib/web_account.ts";
-import type { WebDevicePort, WebFirmware, WebSecrets, WebWifi } from "../lib/web_device.ts";
+import type {
+  WebDeviceFacts,
+  WebDevicePort,
+  WebFirmware,
+  WebSecrets,
+  WebWifi,
+} from "../lib/web_device.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
 import type { ChipWeb, WebCommandEvent, WebDeviceState } from "./web_context.ts";
 import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
@@ -206,37 +212,32 @@ const joinWifi = (web: ChipWeb, ssid: string, password: string): string | null =
 // A port is its firmware context and these methods, shared by every request's port and
 // reading the context from `this`: on an ESP8266 each closure made per request holds its own
 // copy of its scope chain, and a port of 11 closures took some 120 variables per request.
+// One method answers every read (a switch, not a function per fact): each function object
+// costs some 7 variables.
 interface ChipPort extends WebDevicePort {
   web: ChipWeb;
 }
 
-function portPowered(): boolean {
-  return true;
-}
-
-function portConnected(this: ChipPort): boolean {
-  return stateOf(this.web).connected;
-}
-
-function portStates(this: ChipPort): Record<string, unknown> {
-  return this.web.view.pageStates(this.web.runtime.state(), nowMsOf(this.web));
-}
-
-function portSettings(this: ChipPort): ReturnType<WebDevicePort["settings"]> {
-  return stateOf(this.web).settings;
-}
-
-function portWifi(this: ChipPort): WebWifi {
-  return wifiOf(this.web);
-}
-
-function portFirmware(this: ChipPort): WebFirmware {
-  return firmwareOf(this.web);
-}
-
-function portHistory(this: ChipPort): Record<string, unknown> {
-  const slots = this.kind === "plugs" ? POWER_MEAN_SLOTS : 0;
-  return historyJson(this.web.history, nowMsOf(this.web), slots);
+function portRead(this: ChipPort, fact: keyof WebDeviceFacts): WebDeviceFacts[typeof fact] {
+  const web = this.web;
+  switch (fact) {
+    case "powered":
+      return true;
+    case "connected":
+      return stateOf(web).connected;
+    case "states":
+      return web.view.pageStates(web.runtime.state(), nowMsOf(web));
+    case "settings":
+      return stateOf(web).settings;
+    case "wifi":
+      return wifiOf(web);
+    case "firmware":
+      return firmwareOf(web);
+    case "history":
+      return historyJson(web.history, nowMsOf(web), this.kind === "plugs" ? POWER_MEAN_SLOTS : 0);
+    case "account":
+      return storeRead(web.store, ACCOUNT_KEY);
+  }
 }
 
 function portCommand(this: ChipPort, param: string, payload: string): string | null {
@@ -245,10 +246,6 @@ function portCommand(this: ChipPort, param: string, payload: string): string | n
 
 function portJoinWifi(this: ChipPort, ssid: string, password: string): string | null {
   return joinWifi(this.web, ssid, password);
-}
-
-function portReadAccount(this: ChipPort): string | null {
-  return storeRead(this.web.store, ACCOUNT_KEY);
 }
 
 function portWriteAccount(this: ChipPort, text: string): void {
@@ -266,16 +263,9 @@ export function chipPort(web: ChipWeb): WebDevicePort {
     kind: web.config.kind === "plug" ? "plugs" : "fans",
     id: web.config.id,
     web: web,
-    powered: portPowered,
-    connected: portConnected,
-    states: portStates,
-    settings: portSettings,
-    wifi: portWifi,
-    firmware: portFirmware,
-    history: portHistory,
+    read: portRead as WebDevicePort["read"],
     command: portCommand,
     joinWifi: portJoinWifi,
-    readAccount: portReadAccount,
     writeAccount: portWriteAccount,
   };
   return port;

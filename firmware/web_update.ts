@@ -6,7 +6,7 @@
  * as it arrives, never held in RAM, after checking its declared size against the limit
  * and the free flash. Then it is checked: a well-formed version tag (optional), no NUL
  * bytes, and the shape every build has (it begins `if(0){"` or `(function(){` and ends
- * `})();`): all a chip can afford, since parsing 70 KB would need more RAM than it has. Its SHA-256 is computed
+ * with {@linkcode BUNDLE_END}, or `})();` for older builds): all a chip can afford, since parsing 70 KB would need more RAM than it has. Its SHA-256 is computed
  * from flash (natively, or in JavaScript in time slices so the Wi-Fi keeps running) and
  * answered either way; a refused bundle is erased.
  *
@@ -106,10 +106,17 @@ const rawStaged = (web: ChipWeb, area: StageArea): Staged => ({
   raw: area,
 });
 
+/**
+ * The last line of every build (build.ts writes it): its script is a top level, not an
+ * IIFE, so its own last characters say nothing. A bundle cut short lacks it.
+ */
+export const BUNDLE_END = "//housegrid bundle end";
+
 // How builds begin: with the lazy bindings' block (flash_bindings.ts), or (builds without
-// lazy bindings, and older ones) with the script itself.
+// lazy bindings, and older ones) with the script itself; and how they end (older builds
+// with their IIFE's call).
 const BUNDLE_HEADS = ['if(0){"', "(function(){", "(()=>{"];
-const BUNDLE_TAIL = "})();";
+const BUNDLE_TAILS = [BUNDLE_END, "})();"];
 
 const recordFile = (): string => DEFAULT_STORE_LIMITS.prefix + FIRMWARE_KEY;
 
@@ -188,10 +195,10 @@ const bundleProblem = (staged: Staged, size: number, hasNul: boolean): string | 
   if (
     (tagged && start === 0) ||
     !BUNDLE_HEADS.some((opening) => head.substr(start, opening.length) === opening) ||
-    tail.substr(tail.length - BUNDLE_TAIL.length) !== BUNDLE_TAIL
+    !BUNDLE_TAILS.some((ending) => tail.substr(tail.length - ending.length) === ending)
   ) {
     return "not a firmware bundle: it must begin " + BUNDLE_HEADS.join(" or ") + " and end " +
-      BUNDLE_TAIL + " as the build makes it";
+      BUNDLE_TAILS.join(" or ") + " as the build makes it";
   }
   return null;
 };

@@ -114,7 +114,8 @@ const routeMethods = (kind: DeviceKind, rest: string): string[] | null => {
 const settingsAnswer = (device: WebDevicePort): WebResponse => {
   const response = jsonTextResponse(
     200,
-    '{"settings":' + JSON.stringify(settingsView(device.kind, device.settings())) + ',"fields":',
+    '{"settings":' + JSON.stringify(settingsView(device.kind, device.read("settings"))) +
+      ',"fields":',
   );
   response.more = settingsAnswerRest(device.kind);
   return response;
@@ -174,7 +175,7 @@ const setup = (
   secrets: WebSecrets,
   nowMs: number,
 ): ApiOutcome => {
-  if (decodeAccount(device.readAccount()) !== null) {
+  if (decodeAccount(device.read("account")) !== null) {
     return outcome(auth, errorResponse(409, "a password is already set: log in instead"), null);
   }
   const password = checkNewPassword(body.password);
@@ -195,7 +196,7 @@ const login = (
   secrets: WebSecrets,
   nowMs: number,
 ): ApiOutcome => {
-  const account = decodeAccount(device.readAccount());
+  const account = decodeAccount(device.read("account"));
   if (account === null) {
     return outcome(auth, errorResponse(409, "no password is set yet: choose one first"), null);
   }
@@ -239,7 +240,7 @@ const settingsCommands = (
   const wrapped = Object.keys(body).length === 1 && inner !== null && typeof inner === "object" &&
     !Array.isArray(inner);
   const partial = wrapped ? inner as Record<string, unknown> : body;
-  const plan = planSettingsChange(device.kind, device.settings(), partial);
+  const plan = planSettingsChange(device.kind, device.read("settings"), partial);
   if (!plan.ok) {
     return jsonResponse(400, { error: "some settings are not valid", errors: plan.errors });
   }
@@ -262,7 +263,7 @@ const settingsCommands = (
  * const sent: string[] = [];
  * const device = {
  *   command: (param: string, payload: string) => (sent.push(param + "=" + payload), null),
- *   states: () => ({ on: true }),
+ *   read: (fact: string) => fact === "states" ? { on: true } : null,
  * } as unknown as WebDevicePort;
  * const answer = applyWebCommands(device, {
  *   answer: "states",
@@ -288,7 +289,7 @@ export function applyWebCommands(device: WebDevicePort, planned: WebCommands): W
   }
   return planned.answer === "settings"
     ? settingsAnswer(device)
-    : jsonResponse(200, { states: device.states() });
+    : jsonResponse(200, { states: device.read("states") });
 }
 
 const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResponse => {
@@ -318,7 +319,8 @@ const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResp
  * import { createAuthState, DEFAULT_AUTH_LIMITS } from "./web_auth.ts";
  * import assert from "node:assert/strict";
  * const device = {
- *   kind: "plugs", id: "plug1", powered: () => true, wifi: () => ({ state: "up" }),
+ *   kind: "plugs", id: "plug1",
+ *   read: (fact: string) => fact === "powered" ? true : fact === "wifi" ? { state: "up" } : null,
  * } as unknown as WebDevicePort;
  * const secretsOf = () => ({}) as WebSecrets; // not needed to refuse a request
  * const request = {
@@ -349,20 +351,22 @@ export function handleDeviceRequest(
   if (rest === "") {
     return { auth: auth, response: jsonResponse(200, {}), handOff: "page", session: null };
   }
-  if (!device.powered()) return outcome(auth, errorResponse(503, "the device has no power"), null);
+  if (!device.read("powered")) {
+    return outcome(auth, errorResponse(503, "the device has no power"), null);
+  }
   const changing = request.method === "POST" || rest === "api/ws";
   if (changing && !sameOrigin(request.headers)) {
     return outcome(auth, errorResponse(403, "cross-site request refused"), null);
   }
   const token = readCookie(request.headers["cookie"], SESSION_COOKIE);
   const session = token === null ? null : findSession(auth, token, nowMs);
-  const apMode = device.wifi().state === "ap";
+  const apMode = device.read("wifi").state === "ap";
   if (rest === "api/session") {
     const next = token === null ? auth : touchSession(auth, token, nowMs);
     return outcome(
       next,
       jsonResponse(200, {
-        setup: decodeAccount(device.readAccount()) === null,
+        setup: decodeAccount(device.read("account")) === null,
         loggedIn: session !== null,
         csrf: session === null ? null : session.csrf,
         kind: device.kind,
@@ -407,7 +411,9 @@ export function handleDeviceRequest(
   if (rest === "api/state") {
     return outcome(next, jsonResponse(200, deviceStateView(device)), session);
   }
-  if (rest === "api/history") return outcome(next, jsonResponse(200, device.history()), session);
+  if (rest === "api/history") {
+    return outcome(next, jsonResponse(200, device.read("history")), session);
+  }
   if (rest === "api/settings" && request.method === "GET") {
     return outcome(next, settingsAnswer(device), session);
   }
@@ -419,7 +425,7 @@ export function handleDeviceRequest(
   else {
     const commands = rest === "api/relay"
       ? relayCommands(body.value)
-      : fanCommands(body.value, device.settings() as FanSettings);
+      : fanCommands(body.value, device.read("settings") as FanSettings);
     planned = commands.ok
       ? { answer: "states", commands: commands.value }
       : errorResponse(400, commands.error);

@@ -5,7 +5,7 @@ import type { FanSettings, PlugSettings } from "./settings.ts";
 import { applySettingText } from "./settings_validate.ts";
 import type { DeviceKind } from "./topics.ts";
 import { type ApiOutcome, applyWebCommands, handleDeviceRequest } from "./web_api.ts";
-import type { WebDevicePort, WebSecrets } from "./web_device.ts";
+import type { WebDeviceFacts, WebDevicePort, WebSecrets } from "./web_device.ts";
 import { createAuthState, DEFAULT_AUTH_LIMITS, type WebAuthState } from "./web_auth.ts";
 import { responseText, type WebRequest } from "./web_http.ts";
 
@@ -29,21 +29,27 @@ function fakeDevice(kind: DeviceKind): FakeDevice {
     on: false,
     isPowered: true,
     current: kind === "plugs" ? DEFAULT_PLUG_SETTINGS : DEFAULT_FAN_SETTINGS,
-    powered: () => device.isPowered,
-    connected: () => true,
-    states: () => ({ on: device.on }),
-    settings: () => device.current,
-    wifi: () => ({
-      state: device.wifiState,
-      apSsid: "housegrid-x",
-      ssid: "home",
-      ip: "10.0.0.2",
-      mac: "5C:CF:7F:00:00:01",
-      rssiDbm: -60,
-      lastError: "",
-    }),
-    firmware: () => ({ version: "1.0.0", sha256: null }),
-    history: () => ({ slotMs: 1000 }),
+    read(fact) {
+      const facts: WebDeviceFacts = {
+        powered: device.isPowered,
+        connected: true,
+        states: { on: device.on },
+        settings: device.current,
+        wifi: {
+          state: device.wifiState,
+          apSsid: "housegrid-x",
+          ssid: "home",
+          ip: "10.0.0.2",
+          mac: "5C:CF:7F:00:00:01",
+          rssiDbm: -60,
+          lastError: "",
+        },
+        firmware: { version: "1.0.0", sha256: null },
+        history: { slotMs: 1000 },
+        account: device.account,
+      };
+      return facts[fact];
+    },
     command(param, payload) {
       device.log.push(`command ${param}=${payload}`);
       if (param === "power") {
@@ -61,7 +67,6 @@ function fakeDevice(kind: DeviceKind): FakeDevice {
       device.wifiState = "connecting";
       return null;
     },
-    readAccount: () => device.account,
     writeAccount(text) {
       device.log.push("account");
       device.account = text;

@@ -37,32 +37,42 @@ export interface WebFirmware {
   sha256: string | null;
 }
 
+/** What the API reads from a device, by name: see {@linkcode WebDevicePort.read}. */
+export interface WebDeviceFacts {
+  /** Whether the device has power (its API answers 503 without). */
+  powered: boolean;
+  /** Whether its MQTT session is up. */
+  connected: boolean;
+  /** Its public states (no settings, no network), JSON-ready. */
+  states: Record<string, unknown>;
+  /** Its current settings. */
+  settings: PlugSettings | FanSettings;
+  /** Its Wi-Fi. */
+  wifi: WebWifi;
+  /** Its firmware. */
+  firmware: WebFirmware;
+  /** The last 10 minutes of readings, JSON-ready. */
+  history: Record<string, unknown>;
+  /** The stored account record (`web_account`), or `null`. */
+  account: string | null;
+}
+
 /** What the API needs from a device: the port its adapter implements. */
 export interface WebDevicePort {
   /** `plugs` or `fans`. */
   kind: DeviceKind;
   /** Device id. */
   id: string;
-  /** Whether the device has power (its API answers 503 without). */
-  powered(): boolean;
-  /** Whether its MQTT session is up. */
-  connected(): boolean;
-  /** Its public states (no settings, no network), JSON-ready. */
-  states(): Record<string, unknown>;
-  /** Its current settings. */
-  settings(): PlugSettings | FanSettings;
-  /** Its Wi-Fi. */
-  wifi(): WebWifi;
-  /** Its firmware. */
-  firmware(): WebFirmware;
-  /** The last 10 minutes of readings, JSON-ready. */
-  history(): Record<string, unknown>;
+  /**
+   * Reads one fact about the device. One method for every read, not one each: the chip
+   * makes a port per request, and each method is a function object in its RAM (some 7 of
+   * an ESP8266's 1,600 variables).
+   */
+  read<K extends keyof WebDeviceFacts>(fact: K): WebDeviceFacts[K];
   /** Feeds an MQTT command through the device; the rejection text, or `null`. */
   command(param: string, payload: string): string | null;
   /** Starts joining a network; an error text, or `null`. */
   joinWifi(ssid: string, password: string): string | null;
-  /** The stored account record (`web_account`), or `null`. */
-  readAccount(): string | null;
   /** Stores the account record. */
   writeAccount(text: string): void;
 }
@@ -86,11 +96,14 @@ export interface WebSecrets {
  * ```ts
  * import { deviceStateView, type WebDevicePort } from "./web_device.ts";
  * import assert from "node:assert/strict";
+ * const facts: Record<string, unknown> = {
+ *   powered: true, connected: true, states: { on: true },
+ *   wifi: { state: "up", apSsid: "housegrid-plug1", ssid: "home", ip: "10.0.0.2",
+ *     mac: "5C:CF:7F:00:00:01", rssiDbm: -60, lastError: "" },
+ *   firmware: { version: "1.0.0", sha256: null },
+ * };
  * const device = {
- *   kind: "plugs", id: "plug1", powered: () => true, connected: () => true, states: () => ({ on: true }),
- *   wifi: () => ({ state: "up", apSsid: "housegrid-plug1", ssid: "home", ip: "10.0.0.2",
- *     mac: "5C:CF:7F:00:00:01", rssiDbm: -60, lastError: "" }),
- *   firmware: () => ({ version: "1.0.0", sha256: null }),
+ *   kind: "plugs", id: "plug1", read: (fact: string) => facts[fact],
  * } as unknown as WebDevicePort;
  * const view = deviceStateView(device);
  * assert.deepEqual(view.states, { on: true });
@@ -98,14 +111,14 @@ export interface WebSecrets {
  * ```
  */
 export function deviceStateView(device: WebDevicePort): Record<string, unknown> {
-  const wifi = device.wifi();
+  const wifi = device.read("wifi");
   const up = wifi.state === "up";
   return {
     kind: device.kind,
     id: device.id,
-    powered: device.powered(),
-    connected: device.connected(),
-    states: device.states(),
+    powered: device.read("powered"),
+    connected: device.read("connected"),
+    states: device.read("states"),
     network: {
       rssiDbm: up ? wifi.rssiDbm : null,
       bars: up ? signalBars(wifi.rssiDbm) : 0,
@@ -114,6 +127,6 @@ export function deviceStateView(device: WebDevicePort): Record<string, unknown> 
       mac: wifi.mac,
     },
     wifi: { state: wifi.state, apSsid: wifi.apSsid, lastError: wifi.lastError },
-    firmware: device.firmware(),
+    firmware: device.read("firmware"),
   };
 }

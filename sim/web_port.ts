@@ -9,7 +9,7 @@
  */
 
 import type { Clock, KeyValueStore } from "../lib/ports.ts";
-import type { WebDevicePort, WebWifi } from "../lib/web_device.ts";
+import type { WebDeviceFacts, WebDevicePort, WebWifi } from "../lib/web_device.ts";
 import type { SimDevice } from "./device.ts";
 import { SimFan } from "./fan.ts";
 import { readFirmware } from "./firmware_record.ts";
@@ -55,9 +55,7 @@ export function simWebPort(
     }
   });
   const view = (): Record<string, unknown> => device.view();
-  return {
-    kind: device.kind,
-    id: device.id,
+  const facts: { [K in keyof WebDeviceFacts]: () => WebDeviceFacts[K] } = {
     powered: () => device.powered,
     connected: () => device.connected,
     states() {
@@ -70,7 +68,7 @@ export function simWebPort(
       }
       return out;
     },
-    settings: () => view().settings as ReturnType<WebDevicePort["settings"]>,
+    settings: () => view().settings as WebDeviceFacts["settings"],
     wifi(): WebWifi {
       const info = device.wifi.info();
       return {
@@ -108,6 +106,12 @@ export function simWebPort(
       }
       return {};
     },
+    account: () => store.read(ACCOUNT_KEY),
+  };
+  return {
+    kind: device.kind,
+    id: device.id,
+    read: (fact) => facts[fact](),
     command: (param, payload) => device.command(param, payload),
     joinWifi(ssid, password) {
       const joined = device.wifi.join(ssid, password, clock.nowMs());
@@ -115,7 +119,6 @@ export function simWebPort(
       pending = { ssid, password };
       return null;
     },
-    readAccount: () => store.read(ACCOUNT_KEY),
     writeAccount: (text) => store.write(ACCOUNT_KEY, text),
     stop: stopWatching,
   };
