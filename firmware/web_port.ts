@@ -18,13 +18,7 @@
 import { rejectionIn } from "../lib/device_effects.ts";
 import { createAccount, encodeAccount } from "../lib/web_account.ts";
 import type { DeriveKey } from "../lib/web_account.ts";
-import type {
-  WebDeviceFacts,
-  WebDevicePort,
-  WebFirmware,
-  WebSecrets,
-  WebWifi,
-} from "../lib/web_device.ts";
+import type { WebDeviceFacts, WebDevicePort, WebSecrets, WebWifi } from "../lib/web_device.ts";
 import type { EspruinoCrypto } from "./espruino_types.ts";
 import type { ChipWeb, WebCommandEvent, WebDeviceState } from "./web_context.ts";
 import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
