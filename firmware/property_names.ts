@@ -2,20 +2,20 @@
  * Shortens the property names of the firmware's internal state, for the bundle.
  *
  * Why: Espruino keeps a property's name in RAM with every object that has it, and on an
- * ESP8266 a name of up to 4 characters fits the variable that holds the property while a
- * longer one takes one more variable per 8 or so characters (firmware/MEMORY.md, round
- * 10). The plug's idle heap held 160 names longer than 4 characters, 237 variables; most
- * were the MQTT session's, the device state's and the energy counters' (`phaseSinceMs`,
+ * ESP8266 a name of up to 4 characters fits the variable that holds the property, while 5 to
+ * 13 characters take one variable more, 14 to 23 two more (firmware/MEMORY.md, round 10).
+ * The plug's idle heap held 160 names longer than 4 characters, 237 variables; most were
+ * the MQTT session's, the device state's and the energy counters' (`phaseSinceMs`,
  * `lastTelemetryMs`, `yesterdayRestUj`), names no one outside the firmware ever reads.
  *
  * Which names: the members of the interfaces the build names as internal state (read from
  * their TypeScript sources), less every name that is also a member of any other interface
- * (a configuration, a setting, a JSON view, an Espruino API), that occurs as a word in any
- * string of the bundle (`"x" in o`, `o["x"]`, a text that is parsed), as a key of an object
- * literal given to `JSON.stringify`, or in the device page (which reads the JSON the device
- * answers with). What is left is renamed everywhere in the
- * bundle: member accesses, object literal keys (shorthand ones made long), destructuring
- * keys and class members.
+ * (a configuration, a setting, a JSON view, an Espruino API), that occurs as a word in a
+ * string of the bundle without a space (`"x" in o`, `o["x"]`, a list of keys), as a key of
+ * an object literal given to `JSON.stringify`, or in the device page (which reads the JSON
+ * the device answers with). What is left is renamed everywhere in the bundle: member
+ * accesses, object literal keys (shorthand ones made long), destructuring keys and class
+ * members.
  *
  * @module
  */
@@ -41,7 +41,8 @@ export interface InterfaceMembers {
  * ```ts
  * import { interfacesOf } from "./property_names.ts";
  * import assert from "node:assert/strict";
- * const source = "export interface Point {\n  x: number;\n  readonly y?: number;\n  at(): void;\n}\n";
+ * const source =
+ *   "export interface Point {\n  x: number;\n  readonly y?: number;\n  at(): void;\n}\n";
  * assert.deepEqual(interfacesOf(source), [{ name: "Point", members: ["x", "y", "at"] }]);
  * ```
  */
@@ -119,9 +120,10 @@ function* shortNames(): Generator<string> {
 /**
  * Renames properties throughout a script. A name is left alone when it occurs as a word in
  * one of the script's strings that hold no space (a key, a list of keys, a topic; a text
- * with spaces is a message for people), as a key of an object literal given to `JSON.stringify` or in
- * `alsoReadBy` (texts that read the script's output, such as a page reading its JSON), or
- * when it has at most 4 characters (an ESP8266 holds those with the property at no cost).
+ * with spaces is a message for people), as a key of an object literal given to
+ * `JSON.stringify` or in `alsoReadBy` (texts that read the script's output, such as a page
+ * reading its JSON), or when it has at most 4 characters (an ESP8266 holds those with the
+ * property at no cost).
  *
  * @param code A script (unminified or minified).
  * @param names The property names to rename.

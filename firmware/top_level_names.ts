@@ -35,7 +35,8 @@ function* dollarNames(): Generator<string> {
  * ```ts
  * import { prefixTopLevelNames } from "./top_level_names.ts";
  * import assert from "node:assert/strict";
- * const out = prefixTopLevelNames("(function(){var E=2,$k=1;function D1(x){return {E}}out=D1(E).E+$k})();");
+ * const code = "(function(){var E=2,$k=1;function D1(x){return {E}}out=D1(E).E+$k})();";
+ * const out = prefixTopLevelNames(code);
  * assert.equal(out, "(function(){var $a=2,$k=1;function $b(x){return {E:$a}}out=$b($a).E+$k})();");
  * ```
  */

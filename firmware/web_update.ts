@@ -6,9 +6,10 @@
  * as it arrives, never held in RAM, after checking its declared size against the limit
  * and the free flash. Then it is checked: a well-formed version tag (optional), no NUL
  * bytes, and the shape every build has (it begins `if(0){"` or `(function(){` and ends
- * with {@linkcode BUNDLE_END}, or `})();` for older builds): all a chip can afford, since parsing 70 KB would need more RAM than it has. Its SHA-256 is computed
- * from flash (natively, or in JavaScript in time slices so the Wi-Fi keeps running) and
- * answered either way; a refused bundle is erased.
+ * with {@linkcode BUNDLE_END}, or `})();` for older builds): all a chip can afford, since
+ * parsing 70 KB would need more RAM than it has. Its SHA-256 is computed from flash
+ * (natively, or in JavaScript in time slices so the Wi-Fi keeps running) and answered
+ * either way; a refused bundle is erased.
  *
  * Restarting into it, the boot-time check: the running code lives in `.bootcde` and runs
  * from flash, so it cannot be overwritten while it runs. The accepted bundle is started
