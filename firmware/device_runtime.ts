@@ -51,8 +51,16 @@ export type RuntimeEvent =
 
 /** One pure device, as the runtime drives it. */
 export interface DeviceDriver<S extends { bootMs: number }, X> {
-  /** Advances the device. */
-  step(state: S, event: RuntimeEvent | X): { state: S; effects: DeviceEffect[] };
+  /**
+   * Advances the device; with `deferStates`, the states to publish are left as a last
+   * `statesDue` effect, which the runtime hands to `publish` in a task of its own.
+   */
+  step(state: S, event: RuntimeEvent | X, deferStates: boolean): {
+    state: S;
+    effects: DeviceEffect[];
+  };
+  /** Publishes the states a step left (`publishPlugStates`, `publishFanStates`). */
+  publish(state: S, nowMs: number, everything: boolean): { state: S; effects: DeviceEffect[] };
   /** When the device next needs a tick. */
   deadlineMs(state: S): number;
   /** Drives an output effect (`relay` or `fan`). */
@@ -107,9 +115,16 @@ const publishPacked = (ports: RuntimePorts, packed: string, count: number): stri
   return at < packed.length ? "b" + prefix + "\u0000" + packed.slice(at) : "";
 };
 
+// What `dispatch` is given to publish the states a step left (a text: compared by value, it
+// stays the same whenever the lazy loader makes this module's constants again).
+const STATES_DUE = "statesDue";
+
 /** A running device. */
 export interface Runtime<S, X> {
-  /** Feeds an event; its effects are carried out before it returns them. */
+  /**
+   * Feeds an event; its effects are carried out before it returns them, but for the states
+   * it leaves to publish, which go out from a task of their own.
+   */
   dispatch(event: RuntimeEvent | X): DeviceEffect[];
   /** The device's state. */
   state(): S;
@@ -133,6 +148,7 @@ export interface Runtime<S, X> {
  * const outputs: boolean[] = [];
  * const driver = {
  *   step: (state: { bootMs: number }) => ({ state, effects: [] }),
+ *   publish: (state: { bootMs: number }) => ({ state, effects: [] }),
  *   deadlineMs: () => 60000,
  *   output: (effect: { type: string; on?: boolean }) => outputs.push(effect.on === true),
  * };
@@ -171,10 +187,19 @@ export function startRuntime<S extends { bootMs: number }, X>(
   const outbox: string[] = [];
   let pumpTimer: unknown = null;
   // The discovery message built last, for the pump, and the options it belongs to.
+  // The states the last step left to publish (see the `statesDue` effect).
+  let statesDue: { nowMs: number; everything: boolean } | null = null;
   let discoveryOut: { topic: string; payload: string } | null = null;
   let discoveryOf: DiscoveryOptions | null = null;
   const pump = (): void => {
     pumpTimer = null;
+    // The states a step left go out first, encoded in this task: the step is over, and the
+    // MQTT code that sends them runs in the next one.
+    if (statesDue !== null) {
+      dispatch(STATES_DUE);
+      if (pumpTimer === null && outbox.length > 0) pumpTimer = ports.setTimeout(pump, 0);
+      return;
+    }
     // The discovery message first, alone in its task: a batch may end a task early, and the
     // next discovery message would take this one's place.
     const message = discoveryOut;
@@ -225,7 +250,10 @@ export function startRuntime<S extends { bootMs: number }, X>(
   };
   // `null` carries out the boot's effects, nothing (the device timer) flushes the store and
   // ticks; each step sets the device timer again: one function instead of four.
-  const dispatch = (event?: RuntimeEvent | X | null): DeviceEffect[] => {
+  const dispatch = (event?: RuntimeEvent | X | typeof STATES_DUE | null): DeviceEffect[] => {
+    // Whatever comes next sees the states of the step before it published, as the device
+    // would publish them without the deferral.
+    if (statesDue !== null && event !== STATES_DUE) dispatch(STATES_DUE);
     let effects = bootEffects as DeviceEffect[];
     // Let the boot's effects go once carried out.
     bootEffects = null;
@@ -234,8 +262,14 @@ export function startRuntime<S extends { bootMs: number }, X>(
       storeFlush(ports.store);
       event = { type: "tick", nowMs: ports.nowMs() };
     }
-    if (event !== null) {
-      const step = driver.step(state, event);
+    if (event === STATES_DUE) {
+      const due = statesDue as { nowMs: number; everything: boolean };
+      statesDue = null;
+      const step = driver.publish(state, due.nowMs, due.everything);
+      state = step.state;
+      effects = step.effects;
+    } else if (event !== null) {
+      const step = driver.step(state, event, true);
       state = step.state;
       effects = step.effects;
     }
@@ -248,6 +282,12 @@ export function startRuntime<S extends { bootMs: number }, X>(
             ? packStates(effect)
             : "s" + effect.filter,
         );
+        if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
+      } else if (effect.type === "statesDue") {
+        statesDue = {
+          nowMs: effect.nowMs,
+          everything: effect.everything || (statesDue !== null && statesDue.everything),
+        };
         if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
       } else if (effect.type === "save") storeWrite(ports.store, effect.key, effect.value);
       else if (effect.type === "discovery") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { discoveryMessageCount } from "../lib/discovery.ts";
-import { bootPlug, nextPlugDeadlineMs, stepPlug } from "../lib/plug_device.ts";
+import { bootPlug, nextPlugDeadlineMs, publishPlugStates, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { type DeviceEffect, effectPublishes } from "../lib/device_effects.ts";
 import {
@@ -52,7 +52,8 @@ const plugWorld = (options: { publishMs?: number } = {}) => {
     swVersion: "test",
   });
   const runtime = startRuntime<PlugDeviceState, PlugDeviceEvent>({
-    step: (state, event) => stepPlug(state, event as PlugDeviceEvent),
+    step: (state, event, defer) => stepPlug(state, event as PlugDeviceEvent, defer),
+    publish: publishPlugStates,
     deadlineMs: nextPlugDeadlineMs,
     output: (effect) => outputs.push(effect),
   }, {
@@ -154,11 +155,39 @@ Deno.test("a step's publishes go out in order, after the step, in one later task
   assert.ok(sent.indexOf("plugs/p1/states/power") < sent.indexOf("plugs/p1/state"));
 });
 
+// What connecting publishes, as the library's step (its states not deferred) lists it; the
+// world is then connected.
+const publishesOfConnecting = (w: ReturnType<typeof plugWorld>) => {
+  const whole = stepPlug(w.runtime.state(), { type: "connected", nowMs: w.now() });
+  const effects = w.connect();
+  assert.equal(effects.some((effect) => effect.type === "states"), false, "the states wait");
+  return effectPublishes(whole.effects);
+};
+
+Deno.test("states a step left are published before the next event steps", () => {
+  const w = plugWorld();
+  w.connect();
+  w.advance(w.now());
+  const before = w.published.length;
+  for (const payload of ["1000", "2000"]) {
+    w.dispatch({
+      type: "message",
+      nowMs: w.now(),
+      topic: "plugs/p1/commands/max_power",
+      payload: new TextEncoder().encode(payload),
+      retained: false,
+    });
+  }
+  w.advance(w.now());
+  const sent = w.published.slice(before).filter((m) => m.topic === "plugs/p1/states/max_power");
+  assert.deepEqual(sent.map((m) => m.payload), ["1000", "2000"], "each step's change goes out");
+});
+
 Deno.test("a batch of states goes out as the library lists it, whatever its payloads hold", () => {
   const w = plugWorld();
   const network = { rssiDbm: -50, ssid: "caf\u00e9: 2\u0000nd:5", ip: "10.0.0.9", mac: "m" };
   w.dispatch({ type: "network", nowMs: w.now(), network });
-  const expected = effectPublishes(w.connect());
+  const expected = publishesOfConnecting(w);
   assert.ok(expected.some((m) => m.payload === network.ssid));
   w.advance(w.now());
   assert.deepEqual(w.published.slice(0, expected.length), expected);
@@ -166,7 +195,7 @@ Deno.test("a batch of states goes out as the library lists it, whatever its payl
 
 Deno.test("a batch of states goes out a few messages per task", () => {
   const w = plugWorld();
-  const expected = effectPublishes(w.connect());
+  const expected = publishesOfConnecting(w);
   w.advance(w.now());
   const states = w.published.map((m, i) => ({ m, task: w.publishedIn[i] }))
     .filter((entry) => entry.m.topic.startsWith("plugs/p1/state"));
@@ -260,6 +289,7 @@ Deno.test("publishes and subscriptions wait in order for a task of their own, un
   );
   startRuntime({
     step: (state: { bootMs: number }) => ({ state, effects: [] }),
+    publish: (state: { bootMs: number }) => ({ state, effects: [] }),
     deadlineMs: () => 60000,
     output: () => {},
   }, {

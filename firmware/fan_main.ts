@@ -11,7 +11,13 @@
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
 import type { ClimateReading } from "../lib/ports.ts";
-import { bootFan, fanStates, nextFanDeviceDeadlineMs, stepFanDevice } from "../lib/fan_device.ts";
+import {
+  bootFan,
+  fanStates,
+  nextFanDeviceDeadlineMs,
+  publishFanStates,
+  stepFanDevice,
+} from "../lib/fan_device.ts";
 import type { FanDeviceEvent, FanDeviceState } from "../lib/fan_device.ts";
 import { createBme280 } from "./bme280_i2c.ts";
 import type { DeviceConfig, FanHardware } from "./config.ts";
@@ -54,6 +60,7 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
     });
     return {
       step: stepFanDevice,
+      publish: publishFanStates,
       deadlineMs: nextFanDeviceDeadlineMs,
       output: (effect: DeviceEffect) => {
         if (effect.type !== "fan") return;

@@ -12,7 +12,13 @@
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
 import type { SampleBurst } from "../lib/ports.ts";
-import { bootPlug, nextPlugDeadlineMs, plugStates, stepPlug } from "../lib/plug_device.ts";
+import {
+  bootPlug,
+  nextPlugDeadlineMs,
+  plugStates,
+  publishPlugStates,
+  stepPlug,
+} from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { createBurstSampler } from "./adc_burst.ts";
 import type { DeviceConfig, PlugHardware } from "./config.ts";
@@ -58,6 +64,7 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
     g.pinMode(relay, "output");
     return {
       step: stepPlug,
+      publish: publishPlugStates,
       deadlineMs: nextPlugDeadlineMs,
       output: (effect: DeviceEffect) => {
         if (effect.type === "relay") g.digitalWrite(relay, effect.on === activeHigh);

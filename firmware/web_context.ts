@@ -73,8 +73,11 @@ export interface ChipWeb {
   version: string;
   /** The running device (its state has at least the {@linkcode WebDeviceState} fields). */
   runtime: { state(): unknown; dispatch(event: WebCommandEvent): DeviceEffect[] };
-  /** The pure step, to learn offline whether a command would be refused without applying it. */
-  step(state: unknown, event: WebCommandEvent): { effects: DeviceEffect[] };
+  /**
+   * The pure step, to learn offline whether a command would be refused without applying it
+   * (its states deferred: a refusal is in its other effects).
+   */
+  step(state: unknown, event: WebCommandEvent, deferStates: boolean): { effects: DeviceEffect[] };
   /** The device kind's view for the page. */
   view: WebView;
   /** The graph's readings. */

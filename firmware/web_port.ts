@@ -154,7 +154,7 @@ const rejection = (web: ChipWeb, event: WebCommandEvent): string | null => {
   const state = stateOf(web);
   return rejectionIn(
     state.base,
-    web.step(Object.assign({}, state, { connected: true }), event).effects,
+    web.step(Object.assign({}, state, { connected: true }), event, true).effects,
   );
 };
 

@@ -26,6 +26,7 @@ export type DeviceEffect =
   | { type: "fan"; speed: number }
   | { type: "publish"; topic: string; payload: string; retain: boolean }
   | StatesEffect
+  | StatesDueEffect
   | { type: "subscribe"; filter: string }
   | { type: "discovery"; options: DiscoveryOptions }
   | { type: "save"; key: "settings" | "energy" | "relay"; value: string };
@@ -103,6 +104,54 @@ export interface StatesEffect {
   states: PlugStates | FanStates;
   /** One {@linkcode STATE_MARK} letter per state, in protocol order. */
   marks: string;
+}
+
+/**
+ * States a step left to publish: only a step asked to defer its publishing ends with one
+ * (`stepPlug(state, event, true)`), and the adapter then publishes them with the device's
+ * publish function (`publishPlugStates`) in a task of its own. On an ESP8266 the step's
+ * calls are then over, and its old state gone, when the states are encoded.
+ */
+export interface StatesDueEffect {
+  /** Always `statesDue`. */
+  type: "statesDue";
+  /** The step's time. */
+  nowMs: number;
+  /** Whether it was telemetry time (or a new session): everything goes out. */
+  everything: boolean;
+}
+
+/**
+ * Finishes a step that may end with a {@linkcode StatesDueEffect}: publishes those states
+ * now, unless the caller defers them.
+ *
+ * @param step The step.
+ * @param defer Whether to leave the effect for the adapter.
+ * @param publish The device's publish function.
+ * @returns The step, published or deferred.
+ * @example
+ * ```ts
+ * import { settleStates } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * const step = { state: 1, effects: [{ type: "statesDue" as const, nowMs: 5, everything: true }] };
+ * const publish = (state: number, nowMs: number) => ({ state: state + nowMs, effects: [] });
+ * assert.deepEqual(settleStates(step, false, publish), { state: 6, effects: [] });
+ * assert.equal(settleStates(step, true, publish), step);
+ * ```
+ */
+export function settleStates<S>(
+  step: { state: S; effects: DeviceEffect[] },
+  defer: boolean,
+  publish: (
+    state: S,
+    nowMs: number,
+    everything: boolean,
+    effects: DeviceEffect[],
+  ) => { state: S; effects: DeviceEffect[] },
+): { state: S; effects: DeviceEffect[] } {
+  const last = step.effects[step.effects.length - 1];
+  if (defer || last === undefined || last.type !== "statesDue") return step;
+  return publish(step.state, last.nowMs, last.everything, step.effects.slice(0, -1));
 }
 
 /**

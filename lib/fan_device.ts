@@ -16,6 +16,7 @@ import {
   rejectedCommand,
   sessionEffects,
   settingsChangeEffects,
+  settleStates,
   telemetryDue,
 } from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
@@ -147,6 +148,8 @@ export function bootFan(boot: FanBoot): FanBootStep {
  *
  * @param state The fan's state.
  * @param event What happened.
+ * @param deferStates Leave the states to publish as a last `statesDue` effect, for
+ *   {@linkcode publishFanStates} in a later task (the firmware does, to hold less at once).
  * @returns The new state and the effects to carry out, in order.
  * @example
  * ```ts
@@ -160,7 +163,56 @@ export function bootFan(boot: FanBoot): FanBootStep {
  * assert.deepEqual(step.effects[0], { type: "fan", speed: 0 });
  * ```
  */
-export function stepFanDevice(state: FanDeviceState, event: FanDeviceEvent): FanDeviceStep {
+export function stepFanDevice(
+  state: FanDeviceState,
+  event: FanDeviceEvent,
+  deferStates?: boolean,
+): FanDeviceStep {
+  // The states are encoded here, once the step's own calls are over.
+  return settleStates(stepUnpublished(state, event), deferStates === true, publishFanStates);
+}
+
+/**
+ * Publishes a fan's states after a step: what changed, or everything at telemetry time
+ * (what a `statesDue` effect left to do, see {@linkcode stepFanDevice}).
+ *
+ * @param state The fan's state after the step.
+ * @param nowMs The step's time.
+ * @param everything Whether everything goes out (telemetry time, a new session).
+ * @param effects The step's other effects, which come first (none when left out).
+ * @returns The new state (what was published noted) and the effects.
+ * @example
+ * ```ts
+ * import { bootFan, publishFanStates, stepFanDevice } from "./fan_device.ts";
+ * import assert from "node:assert/strict";
+ * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.3", mac: "5C:CF:7F:00:00:03" };
+ * const booted = bootFan({ prefix: "", id: "f1", nowMs: 0, settingsText: null, network, swVersion: "1" });
+ * const connected = { type: "connected" as const, nowMs: 1000 };
+ * const deferred = stepFanDevice(booted.state, connected, true);
+ * const rest = deferred.effects.slice(0, -1);
+ * const published = publishFanStates(deferred.state, 1000, true, rest);
+ * assert.deepEqual(published, stepFanDevice(booted.state, connected));
+ * ```
+ */
+export function publishFanStates(
+  state: FanDeviceState,
+  nowMs: number,
+  everything: boolean,
+  effects?: DeviceEffect[],
+): FanDeviceStep {
+  return publishStep(
+    "fans",
+    state,
+    nowMs,
+    effects ?? [],
+    everything,
+    (current) => fanStates(current, nowMs),
+    telemetryParams("fans"),
+    state.settings.telemetryMode === "snapshot",
+  );
+}
+
+const stepUnpublished = (state: FanDeviceState, event: FanDeviceEvent): FanDeviceStep => {
   if (event === null || typeof event !== "object" || !isFinite(event.nowMs)) {
     return { state: state, effects: [] };
   }
@@ -188,7 +240,7 @@ export function stepFanDevice(state: FanDeviceState, event: FanDeviceEvent): Fan
   }
   if (event.type === "message") return handleMessage(state, event, nowMs);
   return { state: state, effects: [] };
-}
+};
 
 /**
  * The earliest time at which a tick would change something (controller timers,
@@ -348,19 +400,13 @@ const settle = (step: FanDeviceStep, nowMs: number): FanDeviceStep => {
   return publish(step.state, nowMs, step.effects, everything);
 };
 
+// The states to publish are left for `stepFanDevice` (or the adapter) as a last effect.
 const publish = (
   state: FanDeviceState,
   nowMs: number,
   effects: DeviceEffect[],
   everything: boolean,
-): FanDeviceStep =>
-  publishStep(
-    "fans",
-    state,
-    nowMs,
-    effects,
-    everything,
-    (current) => fanStates(current, nowMs),
-    telemetryParams("fans"),
-    state.settings.telemetryMode === "snapshot",
-  );
+): FanDeviceStep => ({
+  state: state,
+  effects: effects.concat([{ type: "statesDue", nowMs: nowMs, everything: everything }]),
+});

@@ -7,6 +7,7 @@ import {
   type FanDeviceState,
   fanStates,
   nextFanDeviceDeadlineMs,
+  publishFanStates,
   stepFanDevice,
 } from "./fan_device.ts";
 import { fanStateMessages, telemetryParams } from "./protocol_states.ts";
@@ -191,5 +192,36 @@ Deno.test("property: effects agree with the state; rejected commands change noth
       },
     ),
     { numRuns: 150 },
+  );
+});
+
+Deno.test("property: a step whose states are published later comes to the same", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 120000 }), { maxLength: 60 }).chain((steps) => {
+        let t = 0;
+        return fc.tuple(...steps.map((dt) => eventAt(t += dt)));
+      }),
+      (events) => {
+        let state = boot().state;
+        for (const event of events) {
+          const step = stepFanDevice(state, event);
+          const deferred = stepFanDevice(state, event, true);
+          const due = deferred.effects[deferred.effects.length - 1];
+          const later = due?.type === "statesDue"
+            ? publishFanStates(
+              deferred.state,
+              due.nowMs,
+              due.everything,
+              deferred.effects.slice(0, -1),
+            )
+            : deferred;
+          assert.deepEqual(later, step);
+          assert.ok(step.effects.every((effect) => effect.type !== "statesDue"));
+          state = step.state;
+        }
+      },
+    ),
+    { numRuns: 100 },
   );
 });

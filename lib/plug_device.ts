@@ -21,6 +21,7 @@ import {
   rejectedCommand,
   sessionEffects,
   settingsChangeEffects,
+  settleStates,
   telemetryDue,
 } from "./device_effects.ts";
 import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
@@ -195,6 +196,8 @@ export function bootPlug(boot: PlugBoot): PlugBootStep {
  *
  * @param state The plug's state.
  * @param event What happened.
+ * @param deferStates Leave the states to publish as a last `statesDue` effect, for
+ *   {@linkcode publishPlugStates} in a later task (the firmware does, to hold less at once).
  * @returns The new state and the effects to carry out, in order.
  * @example
  * ```ts
@@ -212,7 +215,60 @@ export function bootPlug(boot: PlugBoot): PlugBootStep {
  * assert.equal(step.state.relay.on, true);
  * ```
  */
-export function stepPlug(state: PlugDeviceState, event: PlugDeviceEvent): PlugDeviceStep {
+export function stepPlug(
+  state: PlugDeviceState,
+  event: PlugDeviceEvent,
+  deferStates?: boolean,
+): PlugDeviceStep {
+  // The states are encoded here, once the step's own calls are over.
+  return settleStates(stepUnpublished(state, event), deferStates === true, publishPlugStates);
+}
+
+/**
+ * Publishes a plug's states after a step: what changed, or everything at telemetry time
+ * (what a `statesDue` effect left to do, see {@linkcode stepPlug}).
+ *
+ * @param state The plug's state after the step.
+ * @param nowMs The step's time.
+ * @param everything Whether everything goes out (telemetry time, a new session).
+ * @param effects The step's other effects, which come first (none when left out).
+ * @returns The new state (what was published noted) and the effects.
+ * @example
+ * ```ts
+ * import { bootPlug, publishPlugStates, stepPlug } from "./plug_device.ts";
+ * import assert from "node:assert/strict";
+ * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.2", mac: "5C:CF:7F:00:00:01" };
+ * const booted = bootPlug({
+ *   prefix: "", id: "p1", nowMs: 0, settingsText: null, energyText: null,
+ *   relayText: null, network, swVersion: "1.0.0",
+ * });
+ * const connected = { type: "connected" as const, nowMs: 1000 };
+ * const deferred = stepPlug(booted.state, connected, true);
+ * const due = deferred.effects[deferred.effects.length - 1];
+ * assert.deepEqual(due, { type: "statesDue", nowMs: 1000, everything: true });
+ * const published = publishPlugStates(deferred.state, 1000, true, deferred.effects.slice(0, -1));
+ * assert.deepEqual(published, stepPlug(booted.state, connected));
+ * ```
+ */
+export function publishPlugStates(
+  state: PlugDeviceState,
+  nowMs: number,
+  everything: boolean,
+  effects?: DeviceEffect[],
+): PlugDeviceStep {
+  return publishStep(
+    "plugs",
+    state,
+    nowMs,
+    effects ?? [],
+    everything,
+    (current) => plugStates(current, nowMs),
+    telemetryParams("plugs"),
+    state.settings.telemetryMode === "snapshot",
+  );
+}
+
+const stepUnpublished = (state: PlugDeviceState, event: PlugDeviceEvent): PlugDeviceStep => {
   if (event === null || typeof event !== "object" || !isFinite(event.nowMs)) {
     return { state: state, effects: [] };
   }
@@ -235,7 +291,7 @@ export function stepPlug(state: PlugDeviceState, event: PlugDeviceEvent): PlugDe
     return housekeeping(step.state, nowMs, step.effects);
   }
   return { state: state, effects: [] };
-}
+};
 
 /**
  * The earliest time at which a tick would change something (relay timers, telemetry,
@@ -458,19 +514,13 @@ const housekeeping = (
   return publish(next, nowMs, out, everything);
 };
 
+// The states to publish are left for `stepPlug` (or the adapter) as a last effect.
 const publish = (
   state: PlugDeviceState,
   nowMs: number,
   effects: DeviceEffect[],
   everything: boolean,
-): PlugDeviceStep =>
-  publishStep(
-    "plugs",
-    state,
-    nowMs,
-    effects,
-    everything,
-    (current) => plugStates(current, nowMs),
-    telemetryParams("plugs"),
-    state.settings.telemetryMode === "snapshot",
-  );
+): PlugDeviceStep => ({
+  state: state,
+  effects: effects.concat([{ type: "statesDue", nowMs: nowMs, everything: everything }]),
+});

@@ -9,6 +9,7 @@ import {
   type PlugDeviceEvent,
   type PlugDeviceState,
   plugStates,
+  publishPlugStates,
   stepPlug,
 } from "./plug_device.ts";
 import type { SampleBurst } from "./ports.ts";
@@ -294,6 +295,31 @@ Deno.test("property: relay effects match the state, energy never decreases, save
       }
     }),
     { numRuns: 150 },
+  );
+});
+
+Deno.test("property: a step whose states are published later comes to the same", () => {
+  fc.assert(
+    fc.property(eventsArbitrary, (events) => {
+      let state = boot().state;
+      for (const event of events) {
+        const step = stepPlug(state, event);
+        const deferred = stepPlug(state, event, true);
+        const due = deferred.effects[deferred.effects.length - 1];
+        const later = due?.type === "statesDue"
+          ? publishPlugStates(
+            deferred.state,
+            due.nowMs,
+            due.everything,
+            deferred.effects.slice(0, -1),
+          )
+          : deferred;
+        assert.deepEqual(later, step);
+        assert.ok(step.effects.every((effect) => effect.type !== "statesDue"));
+        state = step.state;
+      }
+    }),
+    { numRuns: 100 },
   );
 });
 
