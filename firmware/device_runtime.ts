@@ -19,6 +19,7 @@
 import {
   type DeviceEffect,
   forEachStatePublish,
+  type StatesDueEffect,
   type StatesEffect,
 } from "../lib/device_effects.ts";
 import { discoveryMessageAt, discoveryMessageCount } from "../lib/discovery.ts";
@@ -43,6 +44,7 @@ export const CLOCK_JUMP_MS = 60000;
 
 /** The events every device understands. */
 export type RuntimeEvent =
+  | StatesDueEffect
   | { type: "tick"; nowMs: number }
   | { type: "connected"; nowMs: number }
   | { type: "disconnected"; nowMs: number }
@@ -53,14 +55,12 @@ export type RuntimeEvent =
 export interface DeviceDriver<S extends { bootMs: number }, X> {
   /**
    * Advances the device; with `deferStates`, the states to publish are left as a last
-   * `statesDue` effect, which the runtime hands to `publish` in a task of its own.
+   * `statesDue` effect, which the runtime feeds back as an event in a task of its own.
    */
   step(state: S, event: RuntimeEvent | X, deferStates: boolean): {
     state: S;
     effects: DeviceEffect[];
   };
-  /** Publishes the states a step left (`publishPlugStates`, `publishFanStates`). */
-  publish(state: S, nowMs: number, everything: boolean): { state: S; effects: DeviceEffect[] };
   /** When the device next needs a tick. */
   deadlineMs(state: S): number;
   /** Drives an output effect (`relay` or `fan`). */
@@ -148,7 +148,6 @@ export interface Runtime<S, X> {
  * const outputs: boolean[] = [];
  * const driver = {
  *   step: (state: { bootMs: number }) => ({ state, effects: [] }),
- *   publish: (state: { bootMs: number }) => ({ state, effects: [] }),
  *   deadlineMs: () => 60000,
  *   output: (effect: { type: string; on?: boolean }) => outputs.push(effect.on === true),
  * };
@@ -188,7 +187,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
   let pumpTimer: unknown = null;
   // The discovery message built last, for the pump, and the options it belongs to.
   // The states the last step left to publish (see the `statesDue` effect).
-  let statesDue: { nowMs: number; everything: boolean } | null = null;
+  let statesDue: StatesDueEffect | null = null;
   let discoveryOut: { topic: string; payload: string } | null = null;
   let discoveryOf: DiscoveryOptions | null = null;
   const pump = (): void => {
@@ -263,12 +262,11 @@ export function startRuntime<S extends { bootMs: number }, X>(
       event = { type: "tick", nowMs: ports.nowMs() };
     }
     if (event === STATES_DUE) {
-      const due = statesDue as { nowMs: number; everything: boolean };
+      if (statesDue === null) return [];
+      event = statesDue;
       statesDue = null;
-      const step = driver.publish(state, due.nowMs, due.everything);
-      state = step.state;
-      effects = step.effects;
-    } else if (event !== null) {
+    }
+    if (event !== null) {
       const step = driver.step(state, event, true);
       state = step.state;
       effects = step.effects;
@@ -284,10 +282,8 @@ export function startRuntime<S extends { bootMs: number }, X>(
         );
         if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
       } else if (effect.type === "statesDue") {
-        statesDue = {
-          nowMs: effect.nowMs,
-          everything: effect.everything || (statesDue !== null && statesDue.everything),
-        };
+        // One at most: the states of a step before were published before this one ran.
+        statesDue = effect;
         if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
       } else if (effect.type === "save") storeWrite(ports.store, effect.key, effect.value);
       else if (effect.type === "discovery") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { discoveryMessageCount } from "../lib/discovery.ts";
-import { bootPlug, nextPlugDeadlineMs, publishPlugStates, stepPlug } from "../lib/plug_device.ts";
+import { bootPlug, nextPlugDeadlineMs, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { type DeviceEffect, effectPublishes } from "../lib/device_effects.ts";
 import {
@@ -53,7 +53,6 @@ const plugWorld = (options: { publishMs?: number } = {}) => {
   });
   const runtime = startRuntime<PlugDeviceState, PlugDeviceEvent>({
     step: (state, event, defer) => stepPlug(state, event as PlugDeviceEvent, defer),
-    publish: publishPlugStates,
     deadlineMs: nextPlugDeadlineMs,
     output: (effect) => outputs.push(effect),
   }, {
@@ -289,7 +288,6 @@ Deno.test("publishes and subscriptions wait in order for a task of their own, un
   );
   startRuntime({
     step: (state: { bootMs: number }) => ({ state, effects: [] }),
-    publish: (state: { bootMs: number }) => ({ state, effects: [] }),
     deadlineMs: () => 60000,
     output: () => {},
   }, {

@@ -11,19 +11,14 @@
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
 import type { ClimateReading } from "../lib/ports.ts";
-import {
-  bootFan,
-  fanStates,
-  nextFanDeviceDeadlineMs,
-  publishFanStates,
-  stepFanDevice,
-} from "../lib/fan_device.ts";
+import { bootFan, fanStates, nextFanDeviceDeadlineMs, stepFanDevice } from "../lib/fan_device.ts";
 import type { FanDeviceEvent, FanDeviceState } from "../lib/fan_device.ts";
 import { createBme280 } from "./bme280_i2c.ts";
 import type { DeviceConfig, FanHardware } from "./config.ts";
 import type { Runtime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
-import { FIRMWARE_VERSION, startFirmware } from "./firmware.ts";
+import { startFirmware } from "./firmware.ts";
+import { FIRMWARE_VERSION } from "./version.ts";
 import { storeRead } from "./storage.ts";
 
 const g = espruinoGlobals();
@@ -60,7 +55,6 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
     });
     return {
       step: stepFanDevice,
-      publish: publishFanStates,
       deadlineMs: nextFanDeviceDeadlineMs,
       output: (effect: DeviceEffect) => {
         if (effect.type !== "fan") return;

@@ -28,9 +28,6 @@ import { recordReading } from "./web_history_record.ts";
 import { adoptConfiguredPassword } from "./web_port.ts";
 import { settleFirmware } from "./web_update.ts";
 
-/** Firmware version announced in discovery. */
-export const FIRMWARE_VERSION = "0.1.0";
-
 /** Time to join the saved network before the provisioning access point opens. */
 export const WIFI_FAIL_AFTER_MS = 30000;
 
@@ -156,7 +153,6 @@ export function startFirmware<S extends { bootMs: number }, X>(
       config: config,
       storage: storage,
       store: store,
-      version: FIRMWARE_VERSION,
       runtime: runtime,
       step: driver.step,
       view: kind.view,

@@ -12,19 +12,14 @@
 
 import type { DeviceEffect } from "../lib/device_effects.ts";
 import type { SampleBurst } from "../lib/ports.ts";
-import {
-  bootPlug,
-  nextPlugDeadlineMs,
-  plugStates,
-  publishPlugStates,
-  stepPlug,
-} from "../lib/plug_device.ts";
+import { bootPlug, nextPlugDeadlineMs, plugStates, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { createBurstSampler } from "./adc_burst.ts";
 import type { DeviceConfig, PlugHardware } from "./config.ts";
 import type { Runtime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
-import { FIRMWARE_VERSION, startFirmware } from "./firmware.ts";
+import { startFirmware } from "./firmware.ts";
+import { FIRMWARE_VERSION } from "./version.ts";
 import { storeRead } from "./storage.ts";
 
 const g = espruinoGlobals();
@@ -64,7 +59,6 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
     g.pinMode(relay, "output");
     return {
       step: stepPlug,
-      publish: publishPlugStates,
       deadlineMs: nextPlugDeadlineMs,
       output: (effect: DeviceEffect) => {
         if (effect.type === "relay") g.digitalWrite(relay, effect.on === activeHigh);

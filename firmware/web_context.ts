@@ -69,8 +69,6 @@ export interface ChipWeb {
   storage: EspruinoStorage;
   /** The device's bounded store (settings, the web account, ...). */
   store: BoundedStore;
-  /** The firmware version this code was built as. */
-  version: string;
   /** The running device (its state has at least the {@linkcode WebDeviceState} fields). */
   runtime: { state(): unknown; dispatch(event: WebCommandEvent): DeviceEffect[] };
   /**

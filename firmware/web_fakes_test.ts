@@ -198,7 +198,6 @@ export const plugWeb = (options: { crypto?: EspruinoCrypto | null; password?: st
     config: parsed.value,
     storage,
     store,
-    version: "0.1.0",
     runtime: {
       state: () => state,
       dispatch: (event) => {

@@ -24,6 +24,7 @@ import type { ChipWeb, WebCommandEvent, WebDeviceState } from "./web_context.ts"
 import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
 import { historyJson } from "./web_history.ts";
 import { storeRead, storeWrite } from "./storage.ts";
+import { FIRMWARE_VERSION } from "./version.ts";
 
 /** Store key of the web account (as in the simulator). */
 export const ACCOUNT_KEY = "web_account";
@@ -143,7 +144,7 @@ const firmwareOf = (web: ChipWeb): { version: string; sha256: string | null } =>
       sha256 = null;
     }
   }
-  return { version: web.version, sha256: sha256 };
+  return { version: FIRMWARE_VERSION, sha256: sha256 };
 };
 
 // Offline, what the device would answer on `<base>/errors` to `event`, stepped as if

@@ -108,9 +108,9 @@ export interface StatesEffect {
 
 /**
  * States a step left to publish: only a step asked to defer its publishing ends with one
- * (`stepPlug(state, event, true)`), and the adapter then publishes them with the device's
- * publish function (`publishPlugStates`) in a task of its own. On an ESP8266 the step's
- * calls are then over, and its old state gone, when the states are encoded.
+ * (`stepPlug(state, event, true)`), and the adapter feeds it back to the step as an event,
+ * in a task of its own. On an ESP8266 the step's calls are then over, and its old state
+ * gone, when the states are encoded.
  */
 export interface StatesDueEffect {
   /** Always `statesDue`. */

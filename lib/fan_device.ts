@@ -19,7 +19,7 @@ import {
   settleStates,
   telemetryDue,
 } from "./device_effects.ts";
-import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
+import type { DeviceEffect, PublishedStates, StatesDueEffect } from "./device_effects.ts";
 import type { DiscoveryOptions } from "./discovery.ts";
 import {
   fanEventFromReading,
@@ -76,7 +76,8 @@ export type FanDeviceEvent =
   }
   | { type: "connected"; nowMs: number }
   | { type: "disconnected"; nowMs: number }
-  | { type: "network"; nowMs: number; network: NetworkInfo };
+  | { type: "network"; nowMs: number; network: NetworkInfo }
+  | StatesDueEffect;
 
 /** One fan transition's result. */
 export interface FanDeviceStep {
@@ -148,8 +149,8 @@ export function bootFan(boot: FanBoot): FanBootStep {
  *
  * @param state The fan's state.
  * @param event What happened.
- * @param deferStates Leave the states to publish as a last `statesDue` effect, for
- *   {@linkcode publishFanStates} in a later task (the firmware does, to hold less at once).
+ * @param deferStates Leave the states to publish as a last `statesDue` effect, to be fed back
+ *   as an event in a later task (the firmware does, to hold less at once).
  * @returns The new state and the effects to carry out, in order.
  * @example
  * ```ts
@@ -172,29 +173,8 @@ export function stepFanDevice(
   return settleStates(stepUnpublished(state, event), deferStates === true, publishFanStates);
 }
 
-/**
- * Publishes a fan's states after a step: what changed, or everything at telemetry time
- * (what a `statesDue` effect left to do, see {@linkcode stepFanDevice}).
- *
- * @param state The fan's state after the step.
- * @param nowMs The step's time.
- * @param everything Whether everything goes out (telemetry time, a new session).
- * @param effects The step's other effects, which come first (none when left out).
- * @returns The new state (what was published noted) and the effects.
- * @example
- * ```ts
- * import { bootFan, publishFanStates, stepFanDevice } from "./fan_device.ts";
- * import assert from "node:assert/strict";
- * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.3", mac: "5C:CF:7F:00:00:03" };
- * const booted = bootFan({ prefix: "", id: "f1", nowMs: 0, settingsText: null, network, swVersion: "1" });
- * const connected = { type: "connected" as const, nowMs: 1000 };
- * const deferred = stepFanDevice(booted.state, connected, true);
- * const rest = deferred.effects.slice(0, -1);
- * const published = publishFanStates(deferred.state, 1000, true, rest);
- * assert.deepEqual(published, stepFanDevice(booted.state, connected));
- * ```
- */
-export function publishFanStates(
+// Publishes the states after a step: what changed, or everything at telemetry time.
+function publishFanStates(
   state: FanDeviceState,
   nowMs: number,
   everything: boolean,
@@ -217,6 +197,8 @@ const stepUnpublished = (state: FanDeviceState, event: FanDeviceEvent): FanDevic
     return { state: state, effects: [] };
   }
   const nowMs = event.nowMs;
+  // What a deferred step left, fed back: its states go out now.
+  if (event.type === "statesDue") return publishFanStates(state, nowMs, event.everything);
   if (event.type === "connected") {
     const online = applyFan(withField(state, "connected", true), {
       type: "network",

@@ -24,7 +24,7 @@ import {
   settleStates,
   telemetryDue,
 } from "./device_effects.ts";
-import type { DeviceEffect, PublishedStates } from "./device_effects.ts";
+import type { DeviceEffect, PublishedStates, StatesDueEffect } from "./device_effects.ts";
 import type { DiscoveryOptions } from "./discovery.ts";
 import {
   addPowerSample,
@@ -98,7 +98,8 @@ export type PlugDeviceEvent =
   }
   | { type: "connected"; nowMs: number }
   | { type: "disconnected"; nowMs: number }
-  | { type: "network"; nowMs: number; network: NetworkInfo };
+  | { type: "network"; nowMs: number; network: NetworkInfo }
+  | StatesDueEffect;
 
 /** One plug transition's result. */
 export interface PlugDeviceStep {
@@ -196,8 +197,8 @@ export function bootPlug(boot: PlugBoot): PlugBootStep {
  *
  * @param state The plug's state.
  * @param event What happened.
- * @param deferStates Leave the states to publish as a last `statesDue` effect, for
- *   {@linkcode publishPlugStates} in a later task (the firmware does, to hold less at once).
+ * @param deferStates Leave the states to publish as a last `statesDue` effect, to be fed back
+ *   as an event in a later task (the firmware does, to hold less at once).
  * @returns The new state and the effects to carry out, in order.
  * @example
  * ```ts
@@ -224,33 +225,8 @@ export function stepPlug(
   return settleStates(stepUnpublished(state, event), deferStates === true, publishPlugStates);
 }
 
-/**
- * Publishes a plug's states after a step: what changed, or everything at telemetry time
- * (what a `statesDue` effect left to do, see {@linkcode stepPlug}).
- *
- * @param state The plug's state after the step.
- * @param nowMs The step's time.
- * @param everything Whether everything goes out (telemetry time, a new session).
- * @param effects The step's other effects, which come first (none when left out).
- * @returns The new state (what was published noted) and the effects.
- * @example
- * ```ts
- * import { bootPlug, publishPlugStates, stepPlug } from "./plug_device.ts";
- * import assert from "node:assert/strict";
- * const network = { rssiDbm: -60, ssid: "lan", ip: "10.0.0.2", mac: "5C:CF:7F:00:00:01" };
- * const booted = bootPlug({
- *   prefix: "", id: "p1", nowMs: 0, settingsText: null, energyText: null,
- *   relayText: null, network, swVersion: "1.0.0",
- * });
- * const connected = { type: "connected" as const, nowMs: 1000 };
- * const deferred = stepPlug(booted.state, connected, true);
- * const due = deferred.effects[deferred.effects.length - 1];
- * assert.deepEqual(due, { type: "statesDue", nowMs: 1000, everything: true });
- * const published = publishPlugStates(deferred.state, 1000, true, deferred.effects.slice(0, -1));
- * assert.deepEqual(published, stepPlug(booted.state, connected));
- * ```
- */
-export function publishPlugStates(
+// Publishes the states after a step: what changed, or everything at telemetry time.
+function publishPlugStates(
   state: PlugDeviceState,
   nowMs: number,
   everything: boolean,
@@ -273,6 +249,8 @@ const stepUnpublished = (state: PlugDeviceState, event: PlugDeviceEvent): PlugDe
     return { state: state, effects: [] };
   }
   const nowMs = event.nowMs;
+  // What a deferred step left, fed back: its states go out now.
+  if (event.type === "statesDue") return publishPlugStates(state, nowMs, event.everything);
   if (event.type === "connected") {
     const next = Object.assign({}, state, { connected: true });
     const effects = sessionEffects(state.base, commandFilter(state.base), discoveryOf(state));
