@@ -185,9 +185,9 @@ export function startRuntime<S extends { bootMs: number }, X>(
   // topic never holds a NUL), or a batch of states (`packStates`).
   const outbox: string[] = [];
   let pumpTimer: unknown = null;
-  // The discovery message built last, for the pump, and the options it belongs to.
   // The states the last step left to publish (see the `statesDue` effect).
   let statesDue: StatesDueEffect | null = null;
+  // The discovery message built last, for the pump, and the options it belongs to.
   let discoveryOut: { topic: string; payload: string } | null = null;
   let discoveryOf: DiscoveryOptions | null = null;
   const pump = (): void => {
