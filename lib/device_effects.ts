@@ -122,18 +122,48 @@ export interface StatesDueEffect {
 }
 
 /**
+ * Ends a step with its states still to publish: its effects, then a
+ * {@linkcode StatesDueEffect} (see {@linkcode settleStates}).
+ *
+ * @param state The state after the step.
+ * @param nowMs The step's time.
+ * @param effects The step's effects so far.
+ * @param everything Whether everything goes out (telemetry time, a new session).
+ * @returns The step, its last effect the states due.
+ * @example
+ * ```ts
+ * import { leaveStatesDue } from "./device_effects.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(leaveStatesDue(1, 5, [], true).effects, [
+ *   { type: "statesDue", nowMs: 5, everything: true },
+ * ]);
+ * ```
+ */
+export function leaveStatesDue<S>(
+  state: S,
+  nowMs: number,
+  effects: DeviceEffect[],
+  everything: boolean,
+): { state: S; effects: DeviceEffect[] } {
+  return {
+    state: state,
+    effects: effects.concat([{ type: "statesDue", nowMs: nowMs, everything: everything }]),
+  };
+}
+
+/**
  * Finishes a step that may end with a {@linkcode StatesDueEffect}: publishes those states
  * now, unless the caller defers them.
  *
  * @param step The step.
  * @param defer Whether to leave the effect for the adapter.
- * @param publish The device's publish function.
+ * @param publish The device's publish function, with `publishStep`'s first parameters.
  * @returns The step, published or deferred.
  * @example
  * ```ts
- * import { settleStates } from "./device_effects.ts";
+ * import { leaveStatesDue, settleStates } from "./device_effects.ts";
  * import assert from "node:assert/strict";
- * const step = { state: 1, effects: [{ type: "statesDue" as const, nowMs: 5, everything: true }] };
+ * const step = leaveStatesDue(1, 5, [], true);
  * const publish = (state: number, nowMs: number) => ({ state: state + nowMs, effects: [] });
  * assert.deepEqual(settleStates(step, false, publish), { state: 6, effects: [] });
  * assert.equal(settleStates(step, true, publish), step);
@@ -145,13 +175,13 @@ export function settleStates<S>(
   publish: (
     state: S,
     nowMs: number,
-    everything: boolean,
     effects: DeviceEffect[],
+    everything: boolean,
   ) => { state: S; effects: DeviceEffect[] },
 ): { state: S; effects: DeviceEffect[] } {
   const last = step.effects[step.effects.length - 1];
   if (defer || last === undefined || last.type !== "statesDue") return step;
-  return publish(step.state, last.nowMs, last.everything, step.effects.slice(0, -1));
+  return publish(step.state, last.nowMs, step.effects.slice(0, -1), last.everything);
 }
 
 /**

@@ -12,6 +12,7 @@
 import { checkFanCommand } from "./commands.ts";
 import type { FanCommand } from "./commands.ts";
 import {
+  leaveStatesDue,
   publishStep,
   rejectedCommand,
   sessionEffects,
@@ -177,14 +178,14 @@ export function stepFanDevice(
 function publishFanStates(
   state: FanDeviceState,
   nowMs: number,
+  effects: DeviceEffect[],
   everything: boolean,
-  effects?: DeviceEffect[],
 ): FanDeviceStep {
   return publishStep(
     "fans",
     state,
     nowMs,
-    effects ?? [],
+    effects,
     everything,
     (current) => fanStates(current, nowMs),
     telemetryParams("fans"),
@@ -198,7 +199,7 @@ const stepUnpublished = (state: FanDeviceState, event: FanDeviceEvent): FanDevic
   }
   const nowMs = event.nowMs;
   // What a deferred step left, fed back: its states go out now.
-  if (event.type === "statesDue") return publishFanStates(state, nowMs, event.everything);
+  if (event.type === "statesDue") return publishFanStates(state, nowMs, [], event.everything);
   if (event.type === "connected") {
     const online = applyFan(withField(state, "connected", true), {
       type: "network",
@@ -206,7 +207,7 @@ const stepUnpublished = (state: FanDeviceState, event: FanDeviceEvent): FanDevic
       up: true,
     });
     const effects = sessionEffects(state.base, commandFilter(state.base), discoveryOf(state));
-    return publish(online.state, nowMs, effects.concat(online.effects), true);
+    return leaveStatesDue(online.state, nowMs, effects.concat(online.effects), true);
   }
   if (event.type === "disconnected") {
     return applyFan(withField(state, "connected", false), { type: "network", nowMs, up: false });
@@ -372,23 +373,12 @@ const settleQuietly = (
   return settle(step, nowMs);
 };
 
-/** Publishes what changed after a step (everything at telemetry time). */
+/** Leaves what changed after a step to publish (everything at telemetry time). */
 const settle = (step: FanDeviceStep, nowMs: number): FanDeviceStep => {
   const everything = telemetryDue(
     nowMs,
     step.state.lastTelemetryMs,
     step.state.settings.telemetryMs,
   );
-  return publish(step.state, nowMs, step.effects, everything);
+  return leaveStatesDue(step.state, nowMs, step.effects, everything);
 };
-
-// The states to publish are left for `stepFanDevice` (or the adapter) as a last effect.
-const publish = (
-  state: FanDeviceState,
-  nowMs: number,
-  effects: DeviceEffect[],
-  everything: boolean,
-): FanDeviceStep => ({
-  state: state,
-  effects: effects.concat([{ type: "statesDue", nowMs: nowMs, everything: everything }]),
-});

@@ -17,6 +17,7 @@
 import { checkPlugCommand } from "./commands.ts";
 import type { PlugCommand } from "./commands.ts";
 import {
+  leaveStatesDue,
   publishStep,
   rejectedCommand,
   sessionEffects,
@@ -229,14 +230,14 @@ export function stepPlug(
 function publishPlugStates(
   state: PlugDeviceState,
   nowMs: number,
+  effects: DeviceEffect[],
   everything: boolean,
-  effects?: DeviceEffect[],
 ): PlugDeviceStep {
   return publishStep(
     "plugs",
     state,
     nowMs,
-    effects ?? [],
+    effects,
     everything,
     (current) => plugStates(current, nowMs),
     telemetryParams("plugs"),
@@ -250,11 +251,11 @@ const stepUnpublished = (state: PlugDeviceState, event: PlugDeviceEvent): PlugDe
   }
   const nowMs = event.nowMs;
   // What a deferred step left, fed back: its states go out now.
-  if (event.type === "statesDue") return publishPlugStates(state, nowMs, event.everything);
+  if (event.type === "statesDue") return publishPlugStates(state, nowMs, [], event.everything);
   if (event.type === "connected") {
     const next = Object.assign({}, state, { connected: true });
     const effects = sessionEffects(state.base, commandFilter(state.base), discoveryOf(state));
-    return publish(next, nowMs, effects, true);
+    return leaveStatesDue(next, nowMs, effects, true);
   }
   if (event.type === "disconnected") {
     return { state: Object.assign({}, state, { connected: false }), effects: [] };
@@ -474,7 +475,7 @@ const rejected = (
   effects: rejectedCommand(state.base, state.connected, { param, payload, error }),
 });
 
-/** Saves energy when due, then publishes what changed (everything at telemetry time). */
+/** Saves energy when due, then leaves what changed to publish (everything at telemetry time). */
 const housekeeping = (
   state: PlugDeviceState,
   nowMs: number,
@@ -489,16 +490,5 @@ const housekeeping = (
   }
   const everything = telemetryDue(nowMs, state.lastTelemetryMs, state.settings.telemetryMs);
   if (quiet === true && !everything) return { state: next, effects: out };
-  return publish(next, nowMs, out, everything);
+  return leaveStatesDue(next, nowMs, out, everything);
 };
-
-// The states to publish are left for `stepPlug` (or the adapter) as a last effect.
-const publish = (
-  state: PlugDeviceState,
-  nowMs: number,
-  effects: DeviceEffect[],
-  everything: boolean,
-): PlugDeviceStep => ({
-  state: state,
-  effects: effects.concat([{ type: "statesDue", nowMs: nowMs, everything: everything }]),
-});
