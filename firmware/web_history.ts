@@ -64,75 +64,75 @@ export function createChipHistory(names: string[], slots: number, slotMs: number
   };
 }
 
-const rounded = (value: number): number | null =>
-  isNaN(value) ? null : Math.round(value * 100) / 100;
+// A slot's value: the running slot's mean, a closed slot from its ring, or NaN.
+const slotValue = (history: ChipHistory, series: number, slot: number): number => {
+  if (slot === history.current) {
+    const count = history.counts[series] as number;
+    return count > 0 ? (history.sums[series] as number) / count : NaN;
+  }
+  if (slot < history.current && slot > history.current - history.slots) {
+    return (history.rings[series] as Float32Array)[slot % history.slots] as number;
+  }
+  return NaN;
+};
+
+// A value as JSON: two decimals, `null` for NaN (what JSON.stringify writes for a number).
+const jsonNumber = (value: number): string =>
+  isNaN(value) ? "null" : String(Math.round(value * 100) / 100);
 
 /**
- * The history as `GET api/history` answers it: `{slotMs, startMs, <series>: [...]}`,
- * oldest slot first, the last one holding now; with `meanSlots` > 0 also `mean`, the
- * running mean of the first series over that many slots, and `meanWindowMs`.
+ * The history as `GET api/history` answers it, as JSON text: `{slotMs, startMs,
+ * <series>: [...]}`, oldest slot first, the last one holding now; with `meanSlots` > 0
+ * also `mean`, the running mean of the first series over that many slots, and
+ * `meanWindowMs`. Empty slots are `null`.
+ *
+ * Why text and not an object for `JSON.stringify`: on Espruino every array element is a
+ * variable or two, so the arrays of a 60-slot answer took some 400 of the chip's 1,600;
+ * the text is written a number at a time and is all that is ever held.
  *
  * @param history The history.
- * @param nowMs Now.
- * @param meanSlots Slots in the running mean (0 for none).
- * @returns JSON-ready data; empty slots are `null`.
+ * @param nowMs Now; the last slot is the one holding it.
+ * @param meanSlots Slots in the running mean, or 0 for none.
+ * @returns The JSON text.
  * @example
  * ```ts
- * import { createChipHistory, historyJson } from "./web_history.ts";
+ * import { createChipHistory, historyText } from "./web_history.ts";
  * import { recordReading } from "./web_history_record.ts";
  * import assert from "node:assert/strict";
- * const history = createChipHistory(["power"], 4, 1000);
- * for (let t = 0; t < 4000; t += 1000) recordReading(history, [t / 100], t);
- * const json = historyJson(history, 3500, 2);
- * assert.deepEqual(json.power, [0, 10, 20, 30]);
- * assert.deepEqual(json.mean, [0, 5, 15, 25]);
- * assert.equal(json.meanWindowMs, 2000);
+ * const history = createChipHistory(["power"], 3, 1000);
+ * recordReading(history, [10], 0);
+ * recordReading(history, [20], 1000);
+ * assert.deepEqual(JSON.parse(historyText(history, 2000, 2)), {
+ *   slotMs: 1000, startMs: 0, power: [10, 20, null], mean: [10, 15, 20], meanWindowMs: 2000,
+ * });
  * ```
  */
-export function historyJson(
-  history: ChipHistory,
-  nowMs: number,
-  meanSlots: number,
-): Record<string, unknown> {
-  const slot = Math.floor(nowMs / history.slotMs);
-  const first = slot - history.slots + 1;
-  const out: Record<string, unknown> = {
-    slotMs: history.slotMs,
-    startMs: first * history.slotMs,
-  };
-  let lead: number[] = [];
-  for (let i = 0; i < history.names.length; i++) {
-    const ring = history.rings[i] as Float32Array;
-    const values: number[] = [];
-    for (let n = first; n <= slot; n++) {
-      let value = NaN;
-      if (n === history.current) {
-        const count = history.counts[i] as number;
-        value = count > 0 ? (history.sums[i] as number) / count : NaN;
-      } else if (n < history.current && n > history.current - history.slots) {
-        value = ring[n % history.slots] as number;
-      }
-      values.push(value);
+export function historyText(history: ChipHistory, nowMs: number, meanSlots: number): string {
+  const last = Math.floor(nowMs / history.slotMs);
+  const first = last - history.slots + 1;
+  let text = '{"slotMs":' + history.slotMs + ',"startMs":' + first * history.slotMs;
+  for (let series = 0; series < history.names.length; series++) {
+    text += ',"' + history.names[series] + '":[';
+    for (let slot = first; slot <= last; slot++) {
+      text += (slot > first ? "," : "") + jsonNumber(slotValue(history, series, slot));
     }
-    if (i === 0) lead = values;
-    out[history.names[i] as string] = values.map(rounded);
+    text += "]";
   }
   if (meanSlots > 0) {
-    const means: (number | null)[] = [];
-    for (let n = 0; n < lead.length; n++) {
+    text += ',"mean":[';
+    for (let slot = first; slot <= last; slot++) {
       let sum = 0;
       let count = 0;
-      for (let k = Math.max(0, n - meanSlots + 1); k <= n; k++) {
-        const value = lead[k] as number;
+      for (let from = Math.max(first, slot - meanSlots + 1); from <= slot; from++) {
+        const value = slotValue(history, 0, from);
         if (!isNaN(value)) {
           sum += value;
           count++;
         }
       }
-      means.push(count > 0 ? rounded(sum / count) : null);
+      text += (slot > first ? "," : "") + jsonNumber(count > 0 ? sum / count : NaN);
     }
-    out.mean = means;
-    out.meanWindowMs = meanSlots * history.slotMs;
+    text += '],"meanWindowMs":' + meanSlots * history.slotMs;
   }
-  return out;
+  return text + "}";
 }

@@ -35,14 +35,14 @@ const closeSlots = (history: ChipHistory, slot: number): void => {
  * @param nowMs The reading's time.
  * @example
  * ```ts
- * import { createChipHistory, historyJson } from "./web_history.ts";
+ * import { createChipHistory, historyText } from "./web_history.ts";
  * import { recordReading } from "./web_history_record.ts";
  * import assert from "node:assert/strict";
  * const history = createChipHistory(["power"], 3, 1000);
  * recordReading(history, [10], 0);
  * recordReading(history, [20], 500);
  * recordReading(history, [5], 2000);
- * assert.deepEqual(historyJson(history, 2000, 0).power, [15, null, 5]);
+ * assert.deepEqual(JSON.parse(historyText(history, 2000, 0)).power, [15, null, 5]);
  * ```
  */
 export function recordReading(history: ChipHistory, values: number[], nowMs: number): void {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createChipHistory, historyJson } from "./web_history.ts";
+import { createChipHistory, historyText } from "./web_history.ts";
+
+const historyJson = (
+  history: Parameters<typeof historyText>[0],
+  nowMs: number,
+  meanSlots: number,
+): Record<string, unknown> => JSON.parse(historyText(history, nowMs, meanSlots));
 import { recordReading } from "./web_history_record.ts";
 
 const SLOTS = 6;
@@ -67,4 +73,37 @@ Deno.test("a clock that goes back starts the history over", () => {
   recordReading(history, [20], 1000);
   const json = historyJson(history, 1000, 0).power as unknown[];
   assert.deepEqual(json.filter((v) => v !== null), [20]);
+});
+
+Deno.test("the running mean covers the last meanSlots slots that have a value", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.option(fc.integer({ min: 0, max: 3000 }), { nil: null }), {
+        minLength: 1,
+        maxLength: 12,
+      }),
+      fc.integer({ min: 1, max: 8 }),
+      (slotValues, meanSlots) => {
+        const history = createChipHistory(["power"], SLOTS, SLOT_MS);
+        slotValues.forEach((value, slot) => {
+          if (value !== null) recordReading(history, [value], slot * SLOT_MS);
+        });
+        const now = (slotValues.length - 1) * SLOT_MS;
+        const json = historyJson(history, now, meanSlots);
+        const power = json.power as (number | null)[];
+        const mean = json.mean as (number | null)[];
+        assert.equal(json.meanWindowMs, meanSlots * SLOT_MS);
+        assert.equal(mean.length, SLOTS);
+        mean.forEach((value, i) => {
+          const window = power.slice(Math.max(0, i - meanSlots + 1), i + 1)
+            .filter((v): v is number => v !== null);
+          if (window.length === 0) assert.equal(value, null);
+          else {
+            const want = window.reduce((a, b) => a + b, 0) / window.length;
+            assert.ok(value !== null && Math.abs(value - want) <= 0.02, `${value} ${want}`);
+          }
+        });
+      },
+    ),
+  );
 });

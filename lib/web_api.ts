@@ -412,7 +412,7 @@ export function handleDeviceRequest(
     return outcome(next, jsonResponse(200, deviceStateView(device)), session);
   }
   if (rest === "api/history") {
-    return outcome(next, jsonResponse(200, device.read("history")), session);
+    return outcome(next, jsonTextResponse(200, device.read("history")), session);
   }
   if (rest === "api/settings" && request.method === "GET") {
     return outcome(next, settingsAnswer(device), session);

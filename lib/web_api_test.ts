@@ -45,7 +45,7 @@ function fakeDevice(kind: DeviceKind): FakeDevice {
           lastError: "",
         },
         firmware: { version: "1.0.0", sha256: null },
-        history: { slotMs: 1000 },
+        history: JSON.stringify({ slotMs: 1000 }),
         account: device.account,
       };
       return facts[fact];

@@ -51,8 +51,11 @@ export interface WebDeviceFacts {
   wifi: WebWifi;
   /** Its firmware. */
   firmware: WebFirmware;
-  /** The last 10 minutes of readings, JSON-ready. */
-  history: Record<string, unknown>;
+  /**
+   * The last 10 minutes of readings as JSON text (`{slotMs, startMs, <series>: [...]}`):
+   * text, because the chip writes it a number at a time rather than hold its arrays.
+   */
+  history: string;
   /** The stored account record (`web_account`), or `null`. */
   account: string | null;
 }

@@ -30,6 +30,32 @@ export type AnySimDevice = SimDevice<unknown, never>;
 const nullable = (values: number[]): (number | null)[] =>
   values.map((value) => isNaN(value) ? null : Math.round(value * 100) / 100);
 
+// What `GET api/history` answers: the plug's power with its running mean, the fan's
+// humidity and temperature.
+const historyOf = (device: AnySimDevice, now: number): Record<string, unknown> => {
+  if (device instanceof SimPlug) {
+    const series = device.history.series(now, POWER_MEAN_WINDOW_MS);
+    return {
+      slotMs: series.slotMs,
+      startMs: series.startMs,
+      meanWindowMs: POWER_MEAN_WINDOW_MS,
+      power: nullable(series.values),
+      mean: nullable(series.means),
+    };
+  }
+  if (device instanceof SimFan) {
+    const humidity = device.humidityHistory.series(now, 0);
+    const temperature = device.temperatureHistory.series(now, 0);
+    return {
+      slotMs: humidity.slotMs,
+      startMs: humidity.startMs,
+      humidity: nullable(humidity.values),
+      temperature: nullable(temperature.values),
+    };
+  }
+  return {};
+};
+
 /**
  * Wraps a simulated device as the web API's device port.
  *
@@ -82,30 +108,7 @@ export function simWebPort(
       };
     },
     firmware: () => readFirmware(store),
-    history() {
-      const now = clock.nowMs();
-      if (device instanceof SimPlug) {
-        const series = device.history.series(now, POWER_MEAN_WINDOW_MS);
-        return {
-          slotMs: series.slotMs,
-          startMs: series.startMs,
-          meanWindowMs: POWER_MEAN_WINDOW_MS,
-          power: nullable(series.values),
-          mean: nullable(series.means),
-        };
-      }
-      if (device instanceof SimFan) {
-        const humidity = device.humidityHistory.series(now, 0);
-        const temperature = device.temperatureHistory.series(now, 0);
-        return {
-          slotMs: humidity.slotMs,
-          startMs: humidity.startMs,
-          humidity: nullable(humidity.values),
-          temperature: nullable(temperature.values),
-        };
-      }
-      return {};
-    },
+    history: () => JSON.stringify(historyOf(device, clock.nowMs())),
     account: () => store.read(ACCOUNT_KEY),
   };
   return {

@@ -212,7 +212,7 @@ export function serveWeb(options: WebServerOptions): WebServer {
       send(Object.assign({ type: "state" }, deviceStateView(port)));
     };
     const sendHistory = (): void => {
-      if (device.powered) send(Object.assign({ type: "history" }, port.read("history")));
+      if (device.powered) send({ type: "history", ...JSON.parse(port.read("history")) });
     };
     const changed = (): void => {
       if (pendingTimer !== null) return;
