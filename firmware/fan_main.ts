@@ -91,6 +91,8 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
       });
     },
     series: ["humidity", "temperature"],
+    // Hundredths, up to ±327: % and °C.
+    seriesScale: 100,
     sample: (state, nowMs) => {
       const states = fanStates(state as FanDeviceState, nowMs);
       return [

@@ -156,7 +156,12 @@ export function startFirmware<S extends { bootMs: number }, X>(
       runtime: runtime,
       step: driver.step,
       view: kind.view,
-      history: createChipHistory(kind.view.series, CHIP_HISTORY_SLOTS, CHIP_HISTORY_SLOT_MS),
+      history: createChipHistory(
+        kind.view.series,
+        CHIP_HISTORY_SLOTS,
+        CHIP_HISTORY_SLOT_MS,
+        kind.view.seriesScale,
+      ),
       wifi: wifi,
       wifiStatus: { state: wifi === null ? "up" : "connecting", lastError: "" },
       auth: null,

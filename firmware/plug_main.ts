@@ -101,6 +101,8 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
     pageStates: (state, nowMs) =>
       Object.assign({}, plugStates(state as PlugDeviceState, nowMs), NOT_SHOWN),
     series: ["power"],
+    // Quarter watts, up to 8 kW: more than a plug switches.
+    seriesScale: 4,
     sample: (state) => {
       const reading = (state as PlugDeviceState).reading;
       return [reading === null ? NaN : reading.powerW];

@@ -55,6 +55,8 @@ export interface WebView {
   pageStates(state: unknown, nowMs: number): Record<string, unknown>;
   /** The graph's series, e.g. `["power"]`. */
   series: string[];
+  /** Fixed-point scale the graph keeps them in (see `ChipHistory.scale`). */
+  seriesScale: number;
   /** One reading of each series from the state (NaN when none). */
   sample(state: unknown, nowMs: number): number[];
 }

@@ -1,12 +1,13 @@
 /**
  * The last 10 minutes of readings for the page's graph, kept on the chip in a few
- * hundred bytes: per series a ring of `slots` means in a `Float32Array` (NaN for a slot
- * without readings), and one running sum for the slot being filled. This module makes
+ * hundred bytes: per series a ring of `slots` means in an `Int16Array` as fixed-point
+ * numbers (`value * scale`; {@linkcode EMPTY_SLOT} for a slot without readings), and one
+ * running sum for the slot being filled. This module makes
  * the history and its JSON (loaded only for that); `web_history_record.ts`, called with
  * every reading, is the only resident part.
  *
- * The default, 60 slots of 10 s per series, costs about 20 variables a series on
- * Espruino (the `lib/history.ts` ring for the simulator keeps 1 s slots, which the chip
+ * The default, 60 slots of 10 s per series, costs about 10 variables a series on
+ * Espruino (half what 32-bit floats did) (the `lib/history.ts` ring for the simulator keeps 1 s slots, which the chip
  * cannot afford).
  *
  * @module
@@ -20,14 +21,39 @@ export interface ChipHistory {
   slots: number;
   /** Series names, e.g. `["power"]` or `["humidity", "temperature"]`. */
   names: string[];
-  /** One ring per series: slot `n` lives at `n % slots`. */
-  rings: Float32Array[];
+  /** One ring per series: slot `n` lives at `n % slots`, as `value * scale`. */
+  rings: Int16Array[];
+  /** Fixed-point scale of the rings: 100 keeps hundredths (to ±327.67), 4 quarters. */
+  scale: number;
   /** Absolute index (`floor(nowMs / slotMs)`) of the slot being filled; -1 before any. */
   current: number;
   /** Running sums of the slot being filled, per series. */
   sums: Float32Array;
   /** Readings in it, per series. */
   counts: Uint8Array;
+}
+
+/** A ring's value for a slot without readings. */
+export const EMPTY_SLOT = -32768;
+
+/**
+ * A slot's mean as a ring holds it: `value * scale` rounded, kept within the ring's range.
+ *
+ * @param value The mean (NaN for none).
+ * @param scale The history's scale.
+ * @returns The ring value.
+ * @example
+ * ```ts
+ * import { EMPTY_SLOT, toRing } from "./web_history.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(toRing(21.456, 100), 2146);
+ * assert.equal(toRing(1e6, 4), 32767);
+ * assert.equal(toRing(NaN, 100), EMPTY_SLOT);
+ * ```
+ */
+export function toRing(value: number, scale: number): number {
+  if (isNaN(value)) return EMPTY_SLOT;
+  return Math.max(-32767, Math.min(32767, Math.round(value * scale)));
 }
 
 /** History sizes: 10 minutes in 10 s slots. */
@@ -41,23 +67,30 @@ export const CHIP_HISTORY_SLOT_MS = 10000;
  * @param names The series.
  * @param slots Slots kept per series.
  * @param slotMs Length of a slot.
+ * @param scale Fixed-point scale of the stored means (see {@linkcode ChipHistory.scale}).
  * @returns The history.
  * @example
  * ```ts
  * import { createChipHistory } from "./web_history.ts";
  * import assert from "node:assert/strict";
- * const history = createChipHistory(["power"], 60, 10000);
+ * const history = createChipHistory(["power"], 60, 10000, 4);
  * assert.equal(history.rings[0]?.length, 60);
  * ```
  */
-export function createChipHistory(names: string[], slots: number, slotMs: number): ChipHistory {
-  const rings: Float32Array[] = [];
-  for (let i = 0; i < names.length; i++) rings.push(new Float32Array(slots).fill(NaN));
+export function createChipHistory(
+  names: string[],
+  slots: number,
+  slotMs: number,
+  scale: number,
+): ChipHistory {
+  const rings: Int16Array[] = [];
+  for (let i = 0; i < names.length; i++) rings.push(new Int16Array(slots).fill(EMPTY_SLOT));
   return {
     slotMs: slotMs,
     slots: slots,
     names: names,
     rings: rings,
+    scale: scale,
     current: -1,
     sums: new Float32Array(names.length),
     counts: new Uint8Array(names.length),
@@ -71,7 +104,8 @@ const slotValue = (history: ChipHistory, series: number, slot: number): number =
     return count > 0 ? (history.sums[series] as number) / count : NaN;
   }
   if (slot < history.current && slot > history.current - history.slots) {
-    return (history.rings[series] as Float32Array)[slot % history.slots] as number;
+    const stored = (history.rings[series] as Int16Array)[slot % history.slots] as number;
+    return stored === EMPTY_SLOT ? NaN : stored / history.scale;
   }
   return NaN;
 };
@@ -99,7 +133,7 @@ const jsonNumber = (value: number): string =>
  * import { createChipHistory, historyText } from "./web_history.ts";
  * import { recordReading } from "./web_history_record.ts";
  * import assert from "node:assert/strict";
- * const history = createChipHistory(["power"], 3, 1000);
+ * const history = createChipHistory(["power"], 3, 1000, 4);
  * recordReading(history, [10], 0);
  * recordReading(history, [20], 1000);
  * assert.deepEqual(JSON.parse(historyText(history, 2000, 2)), {

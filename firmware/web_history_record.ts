@@ -5,20 +5,21 @@
  * @module
  */
 
-import type { ChipHistory } from "./web_history.ts";
+import { type ChipHistory, EMPTY_SLOT, toRing } from "./web_history.ts";
 
 // Writes the slot being filled into its ring, and blanks the slots skipped up to `slot`.
 const closeSlots = (history: ChipHistory, slot: number): void => {
   const from = history.current;
   for (let i = 0; i < history.names.length; i++) {
-    const ring = history.rings[i] as Float32Array;
+    const ring = history.rings[i] as Int16Array;
     const count = history.counts[i] as number;
     if (from >= 0) {
-      ring[from % history.slots] = count > 0 ? (history.sums[i] as number) / count : NaN;
+      const mean = count > 0 ? (history.sums[i] as number) / count : NaN;
+      ring[from % history.slots] = toRing(mean, history.scale);
     }
     const last = Math.min(slot, from + history.slots + 1);
     for (let n = Math.max(from + 1, slot - history.slots + 1); n < last; n++) {
-      ring[n % history.slots] = NaN;
+      ring[n % history.slots] = EMPTY_SLOT;
     }
     history.sums[i] = 0;
     history.counts[i] = 0;
@@ -38,7 +39,7 @@ const closeSlots = (history: ChipHistory, slot: number): void => {
  * import { createChipHistory, historyText } from "./web_history.ts";
  * import { recordReading } from "./web_history_record.ts";
  * import assert from "node:assert/strict";
- * const history = createChipHistory(["power"], 3, 1000);
+ * const history = createChipHistory(["power"], 3, 1000, 4);
  * recordReading(history, [10], 0);
  * recordReading(history, [20], 500);
  * recordReading(history, [5], 2000);
@@ -49,7 +50,9 @@ export function recordReading(history: ChipHistory, values: number[], nowMs: num
   if (typeof nowMs !== "number" || !isFinite(nowMs)) return;
   const slot = Math.floor(nowMs / history.slotMs);
   if (slot < history.current) {
-    for (let i = 0; i < history.rings.length; i++) (history.rings[i] as Float32Array).fill(NaN);
+    for (let i = 0; i < history.rings.length; i++) {
+      (history.rings[i] as Int16Array).fill(EMPTY_SLOT);
+    }
     history.current = -1;
   }
   if (slot !== history.current) closeSlots(history, slot);

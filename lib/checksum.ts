@@ -6,7 +6,18 @@
  * @module
  */
 
+import { forEachUtf8Byte } from "./utf8.ts";
+
 const CRC32_POLYNOMIAL = 0xedb88320;
+
+// One byte into a running CRC (kept inverted, as the algorithm keeps it).
+const crc32Byte = (crc: number, byte: number): number => {
+  crc ^= byte;
+  for (let bit = 0; bit < 8; bit++) {
+    crc = (crc & 1) !== 0 ? (crc >>> 1) ^ CRC32_POLYNOMIAL : crc >>> 1;
+  }
+  return crc;
+};
 
 /**
  * Computes the CRC-32 of some bytes.
@@ -23,12 +34,29 @@ const CRC32_POLYNOMIAL = 0xedb88320;
  */
 export function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
-  for (let index = 0; index < bytes.length; index++) {
-    crc ^= bytes[index] as number;
-    for (let bit = 0; bit < 8; bit++) {
-      crc = (crc & 1) !== 0 ? (crc >>> 1) ^ CRC32_POLYNOMIAL : crc >>> 1;
-    }
-  }
+  for (let index = 0; index < bytes.length; index++) crc = crc32Byte(crc, bytes[index] as number);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Computes the CRC-32 of a text's UTF-8 encoding, without making its bytes (on an ESP8266
+ * a settings blob's bytes alone are some 25 variables).
+ *
+ * @param text The text.
+ * @returns The checksum of its UTF-8 bytes, as {@linkcode crc32} gives it.
+ * @example
+ * ```ts
+ * import { crc32, crc32Text } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(crc32Text("123456789"), 0xcbf43926);
+ * assert.equal(crc32Text("€"), crc32(new Uint8Array([0xe2, 0x82, 0xac])));
+ * ```
+ */
+export function crc32Text(text: string): number {
+  let crc = 0xffffffff;
+  forEachUtf8Byte(text, (byte) => {
+    crc = crc32Byte(crc, byte);
+  });
   return (crc ^ 0xffffffff) >>> 0;
 }
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { crc32 as zlibCrc32 } from "node:zlib";
-import { crc32, crc32Hex } from "./checksum.ts";
+import { crc32, crc32Hex, crc32Text } from "./checksum.ts";
+import { encodeUtf8 } from "./utf8.ts";
 
 Deno.test("crc32 matches the standard check values", () => {
   assert.equal(crc32(new Uint8Array()), 0);
@@ -38,4 +39,12 @@ Deno.test("crc32Hex always writes 8 lower-case hex digits", () => {
     assert.match(hex, /^[0-9a-f]{8}$/);
     assert.equal(parseInt(hex, 16), crc);
   }));
+});
+
+Deno.test("crc32Text is the CRC-32 of the text's UTF-8 bytes, lone surrogates included", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary" }), (text) => {
+      assert.equal(crc32Text(text), crc32(encodeUtf8(text)));
+    }),
+  );
 });

@@ -12,12 +12,11 @@
  * @module
  */
 
-import { crc32, crc32Hex } from "./checksum.ts";
+import { crc32Hex, crc32Text } from "./checksum.ts";
 import { defaultSettings, type SettingsByKind } from "./settings.ts";
 import { findSettingSpec, type SettingValue } from "./settings_schema.ts";
 import { repairSettings } from "./settings_validate.ts";
 import type { DeviceKind } from "./topics.ts";
-import { encodeUtf8 } from "./utf8.ts";
 
 /**
  * The format version {@link encodeSettings} writes and {@link decodeSettings} reads.
@@ -69,14 +68,18 @@ const fail = <S>(settings: S, error: string): DecodedSettings<S> => ({
  */
 export function encodeSettings<K extends DeviceKind>(kind: K, settings: SettingsByKind[K]): string {
   const source = settings as unknown as Record<string, SettingValue>;
-  const fields: Record<string, SettingValue> = {};
+  // The JSON of the schema's fields, written a field at a time: what JSON.stringify writes
+  // for an object of them, without the object (some 50 variables on an ESP8266).
+  let json = "";
   findSettingSpec(kind, (spec) => {
-    fields[spec.key] = source[spec.key] as SettingValue;
+    const value = source[spec.key];
+    if (value !== undefined) {
+      json += (json === "" ? "{" : ",") + JSON.stringify(spec.key) + ":" + JSON.stringify(value);
+    }
     return false;
   });
-  const json = JSON.stringify(fields);
-  return MAGIC + " " + SETTINGS_FORMAT_VERSION + " " + kind + " " +
-    crc32Hex(crc32(encodeUtf8(json))) +
+  json += json === "" ? "{}" : "}";
+  return MAGIC + " " + SETTINGS_FORMAT_VERSION + " " + kind + " " + crc32Hex(crc32Text(json)) +
     " " + json;
 }
 
@@ -136,7 +139,7 @@ export function decodeSettings<K extends DeviceKind>(
     return fail(defaults, "stored settings are for " + shown + ", not " + kind);
   }
   const json = text.slice(start);
-  if (fields[3] !== crc32Hex(crc32(encodeUtf8(json)))) {
+  if (fields[3] !== crc32Hex(crc32Text(json))) {
     return fail(defaults, "stored settings fail their checksum (corrupted or truncated)");
   }
   let parsed: unknown;

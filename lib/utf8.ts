@@ -139,19 +139,41 @@ export function encodeUtf8(text: string): Uint8Array {
   });
   const bytes = new Uint8Array(size);
   let at = 0;
+  forEachUtf8Byte(text, (byte) => {
+    bytes[at++] = byte;
+  });
+  return bytes;
+}
+
+/**
+ * Calls `visit` with each byte of the UTF-8 encoding of `text`, without making the bytes
+ * (on Espruino every array element is a variable); a lone surrogate is U+FFFD, as in
+ * {@linkcode encodeUtf8}.
+ *
+ * @param text The text.
+ * @param visit Called once per byte, in order.
+ * @example
+ * ```ts
+ * import { forEachUtf8Byte } from "./utf8.ts";
+ * import assert from "node:assert/strict";
+ * const bytes: number[] = [];
+ * forEachUtf8Byte("a€", (byte) => bytes.push(byte));
+ * assert.deepEqual(bytes, [0x61, 0xe2, 0x82, 0xac]);
+ * ```
+ */
+export function forEachUtf8Byte(text: string, visit: (byte: number) => void): void {
   forEachCodePoint(text, (codePoint) => {
     if (codePoint < 0x80) {
-      bytes[at++] = codePoint;
+      visit(codePoint);
       return;
     }
     // Leading byte, then six bits per continuation byte, highest first.
     const extra = codePoint < 0x800 ? 1 : codePoint < 0x10000 ? 2 : 3;
-    bytes[at++] = ((0xff00 >> (extra + 1)) & 0xff) | (codePoint >> (6 * extra));
+    visit(((0xff00 >> (extra + 1)) & 0xff) | (codePoint >> (6 * extra)));
     for (let shift = 6 * (extra - 1); shift >= 0; shift -= 6) {
-      bytes[at++] = 0x80 | ((codePoint >> shift) & 0x3f);
+      visit(0x80 | ((codePoint >> shift) & 0x3f));
     }
   });
-  return bytes;
 }
 
 // Calls `visit` with each code point of `text`; a lone surrogate is U+FFFD.
