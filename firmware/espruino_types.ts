@@ -200,6 +200,8 @@ export interface EspruinoGlobals {
   E: EspruinoE;
   /** The first I2C bus (software I2C on an ESP8266). */
   I2C1: EspruinoI2C;
+  /** A software I2C bus of its own, on the pins its `setup` names. */
+  I2C: new () => EspruinoI2C;
   /** Timers. */
   setTimeout(callback: () => void, ms: number): unknown;
   /** Cancels a timer. */

@@ -65,18 +65,19 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
     };
   },
   hardware: (runtime: Runtime<FanDeviceState, FanDeviceEvent>, config, nowMs) => {
-    const i2c = g.I2C1;
-    i2c.setup({
-      sda: pinByName(g, hardwareOf(config).sdaPin),
-      scl: pinByName(g, hardwareOf(config).sclPin),
-    });
-    const address = hardwareOf(config).sensorAddress;
     // One function starts a reading (called with nothing, by the period) and takes its
-    // result (`null` or a reading): each resident function costs memory. The sensor (and
-    // its calibration, read again each time: a few ms of I2C) is made per reading, so it
-    // is not resident between readings.
+    // result (`null` or a reading): each resident function costs memory. The bus, the
+    // sensor and its calibration (read again each time: a few ms of I2C) are made per
+    // reading, so none is resident between readings (`I2C1`, once used, would be: some 24
+    // variables with its class).
+    // What a reading needs, taken now: the configuration goes once the device is up.
+    const sda = pinByName(g, hardwareOf(config).sdaPin);
+    const scl = pinByName(g, hardwareOf(config).sclPin);
+    const address = hardwareOf(config).sensorAddress;
     const readNow = (reading?: ClimateReading | null): void => {
       if (reading === undefined) {
+        const i2c = new g.I2C();
+        i2c.setup({ sda: sda, scl: scl });
         createBme280(i2c, address, g.setTimeout, nowMs).read(readNow);
       } else runtime.dispatch({ type: "reading", nowMs: nowMs(), reading: reading });
     };

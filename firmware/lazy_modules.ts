@@ -88,6 +88,7 @@ const BUILT_IN_CLASSES: readonly string[] = [
   "httpSRq",
   "httpSRs",
   "Socket",
+  "I2C",
 ];
 
 // A literal this short costs less written at each use than made and cached.

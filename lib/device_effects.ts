@@ -32,48 +32,48 @@ export type DeviceEffect =
   | { type: "save"; key: "settings" | "energy" | "relay"; value: string };
 
 /**
- * Payloads last published, by state parameter, of the states whose next publish depends on
- * them: a reading in the `full` telemetry mode goes out at telemetry time whatever it was,
- * so it is left out. Text, one line per state: a newline, the parameter, `=` and the payload
- * as a JSON string (on an ESP8266 the fan's 25 payloads hold some 80 variables as an
- * object's entries, about 25 as text). Read it with {@linkcode publishedPayload}.
+ * Payloads last published of the states whose next publish depends on them: a reading in
+ * the `full` telemetry mode goes out at telemetry time whatever it was, so it is left out.
+ * Text, one entry per state in protocol order (`forEachState`): a newline, then the
+ * payload as a JSON string, or nothing when none is kept. The states are known by their
+ * place, not their names, which would be most of the text (on an ESP8266 the fan's
+ * payloads held some 80 variables as an object's entries, 28 as text with the names, about
+ * 15 without). Read it with {@linkcode publishedPayload}.
  */
 export type PublishedStates = string;
 
 /**
- * Reads the payload last published for one state parameter.
+ * Reads the payload last published for the state at one place in protocol order.
  *
  * @param published The published record (`null`: nothing published yet).
- * @param param The state parameter, e.g. `power`.
- * @returns The payload, or `undefined` when the record holds none for `param`.
+ * @param position The state's place in protocol order (`power` is 0).
+ * @returns The payload, or `undefined` when the record holds none for it.
  * @example
  * ```ts
  * import { publishedPayload } from "./device_effects.ts";
  * import assert from "node:assert/strict";
- * const published = '\npower="ON"\nfault="over_power: 2412 W"';
- * assert.equal(publishedPayload(published, "fault"), "over_power: 2412 W");
- * assert.equal(publishedPayload(published, "watts"), undefined);
- * assert.equal(publishedPayload(null, "power"), undefined);
+ * const published = '\n"ON"\n\n"none"';
+ * assert.equal(publishedPayload(published, 0), "ON");
+ * assert.equal(publishedPayload(published, 1), undefined);
+ * assert.equal(publishedPayload(published, 2), "none");
+ * assert.equal(publishedPayload(published, 3), undefined);
+ * assert.equal(publishedPayload(null, 0), undefined);
  * ```
  */
 export function publishedPayload(
   published: PublishedStates | null,
-  param: string,
+  position: number,
 ): string | undefined {
   if (published === null) return undefined;
-  const key = "\n" + param + "=";
-  const at = published.indexOf(key);
-  if (at < 0) return undefined;
-  const end = published.indexOf("\n", at + key.length);
-  return String(JSON.parse(published.slice(at + key.length, end < 0 ? published.length : end)));
-}
-
-const withoutPayload = (published: PublishedStates, param: string): PublishedStates => {
-  const at = published.indexOf("\n" + param + "=");
-  if (at < 0) return published;
+  let at = -1;
+  for (let place = 0; place <= position; place++) {
+    at = published.indexOf("\n", at + 1);
+    if (at < 0) return undefined;
+  }
   const end = published.indexOf("\n", at + 1);
-  return published.slice(0, at) + (end < 0 ? "" : published.slice(end));
-};
+  const entry = published.slice(at + 1, end < 0 ? published.length : end);
+  return entry === "" ? undefined : String(JSON.parse(entry));
+}
 
 /** What a {@linkcode StatesEffect} does with one state, by its letter in `marks`. */
 export const STATE_MARK = {
@@ -348,28 +348,45 @@ export function publishBatch<K extends DeviceKind>(
   measured: readonly string[],
   snapshotOnly: boolean,
 ): PublishBatch {
-  // Made only when something changes: most steps publish nothing.
+  const old = published ?? "";
+  // Made only when an entry changes (most steps publish nothing): the old record up to it,
+  // then every entry from there on.
   let next: PublishedStates | null = null;
+  // Where the next state's entry starts in the old record, and how many entries it had.
+  let at = 0;
+  let entries = 0;
   let marks = "";
   let due = false;
   forEachState(kind, states, (param, current) => {
-    const previous = publishedPayload(published, param);
+    const place = marks.length;
+    const start = at;
+    let entry = "";
+    if (at < old.length) {
+      const end = old.indexOf("\n", at + 1);
+      at = end < 0 ? old.length : end;
+      entry = old.slice(start + 1, at);
+      entries++;
+    }
+    const previous = entry === "" ? undefined : String(JSON.parse(entry));
     const waits = measured.indexOf(param) >= 0;
     const payload = waits && snapshotOnly ? "" : current;
+    let kept = entry;
     if (
       waits && !snapshotOnly ? !everything : previous === payload && !(everything && !snapshotOnly)
     ) {
       marks += STATE_MARK.skip;
-      return;
+    } else {
+      marks += waits && snapshotOnly ? STATE_MARK.clear : STATE_MARK.publish;
+      due = true;
+      // In the full mode a reading goes out at telemetry time whatever it was before: only
+      // its cleared topic in the snapshot mode needs remembering.
+      kept = !waits || snapshotOnly ? JSON.stringify(payload) : "";
     }
-    marks += waits && snapshotOnly ? STATE_MARK.clear : STATE_MARK.publish;
-    due = true;
-    // In the full mode a reading goes out at telemetry time whatever it was before: only
-    // its cleared topic in the snapshot mode needs remembering.
-    const remembered = !waits || snapshotOnly;
-    if (remembered ? previous === payload : previous === undefined) return;
-    next = withoutPayload(next ?? published ?? "", param);
-    if (remembered) next += "\n" + param + "=" + JSON.stringify(payload);
+    if (next === null && kept !== entry) {
+      // An old record too short for this state gets empty entries up to it.
+      next = old.slice(0, start) + "\n".repeat(start < old.length ? 0 : place - entries);
+    }
+    if (next !== null) next += "\n" + kept;
   });
   const effect: StatesEffect | null = due || everything
     ? { type: "states", kind: kind, base: base, states: states, marks: marks }

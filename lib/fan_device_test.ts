@@ -204,10 +204,10 @@ Deno.test("property: effects agree with the state; rejected commands change noth
           // What does not wait for telemetry is on the broker as the fan has it now.
           if (state.connected) {
             const fresh = fanStateMessages(state.base, fanStates(state, event.nowMs));
-            for (const message of fresh) {
+            for (const [position, message] of fresh.entries()) {
               if (telemetryParams("fans").includes(message.param)) continue;
               assert.equal(
-                publishedPayload(state.published, message.param),
+                publishedPayload(state.published, position),
                 message.payload,
                 message.param,
               );

@@ -304,10 +304,10 @@ Deno.test("property: relay effects match the state, energy never decreases, save
         // What does not wait for telemetry is on the broker as the plug has it now.
         if (state.connected) {
           const fresh = plugStateMessages(state.base, plugStates(state, event.nowMs));
-          for (const message of fresh) {
+          for (const [position, message] of fresh.entries()) {
             if (telemetryParams("plugs").includes(message.param)) continue;
             assert.equal(
-              publishedPayload(state.published, message.param),
+              publishedPayload(state.published, position),
               message.payload,
               message.param,
             );

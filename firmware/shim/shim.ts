@@ -380,6 +380,7 @@ export class EspruinoShim {
       pinMode: hardware.pinMode,
       getPinMode: hardware.getPinMode,
       I2C1: hardware.I2C1,
+      I2C: hardware.I2C,
       E,
       process: {
         version: "2v29",

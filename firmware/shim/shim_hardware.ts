@@ -73,6 +73,8 @@ export interface ShimHardware {
   getPinMode(pin: unknown): string;
   /** The I2C bus. */
   I2C1: ShimI2C;
+  /** Software I2C buses (`new I2C()`), on the same devices as `I2C1`. */
+  I2C: new () => ShimI2C;
 }
 
 const nameOf = (pin: unknown): string => {
@@ -168,6 +170,7 @@ export function createHardware(options: ShimHardwareOptions, cpu: CpuClock): Shi
   pins.A0 = new ShimPin("A0");
   const modes: Record<string, string> = {};
   const levels: Record<string, boolean> = {};
+  const i2cDevices = options.i2c ?? {};
   const writeOne = (name: string, high: boolean): void => {
     levels[name] = high;
     options.digitalWrite?.(name, high);
@@ -199,6 +202,11 @@ export function createHardware(options: ShimHardwareOptions, cpu: CpuClock): Shi
       modes[nameOf(pin)] = typeof mode === "string" ? mode : "input";
     },
     getPinMode: (pin) => modes[nameOf(pin)] ?? "input",
-    I2C1: new ShimI2C(options.i2c ?? {}),
+    I2C1: new ShimI2C(i2cDevices),
+    I2C: class extends ShimI2C {
+      constructor() {
+        super(i2cDevices);
+      }
+    },
   };
 }
