@@ -97,12 +97,32 @@ export function createChipHistory(
   };
 }
 
+/**
+ * The mean of one series' readings in the slot being filled (NaN without any).
+ *
+ * @param history The history.
+ * @param series The series' index in `names`.
+ * @returns The mean so far.
+ * @example
+ * ```ts
+ * import { createChipHistory, runningMean } from "./web_history.ts";
+ * import { recordReading } from "./web_history_record.ts";
+ * import assert from "node:assert/strict";
+ * const history = createChipHistory(["power"], 3, 1000, 4);
+ * assert.ok(isNaN(runningMean(history, 0)));
+ * recordReading(history, [10], 0);
+ * recordReading(history, [20], 500);
+ * assert.equal(runningMean(history, 0), 15);
+ * ```
+ */
+export function runningMean(history: ChipHistory, series: number): number {
+  const count = history.counts[series] as number;
+  return count > 0 ? (history.sums[series] as number) / count : NaN;
+}
+
 // A slot's value: the running slot's mean, a closed slot from its ring, or NaN.
 const slotValue = (history: ChipHistory, series: number, slot: number): number => {
-  if (slot === history.current) {
-    const count = history.counts[series] as number;
-    return count > 0 ? (history.sums[series] as number) / count : NaN;
-  }
+  if (slot === history.current) return runningMean(history, series);
   if (slot < history.current && slot > history.current - history.slots) {
     const stored = (history.rings[series] as Int16Array)[slot % history.slots] as number;
     return stored === EMPTY_SLOT ? NaN : stored / history.scale;

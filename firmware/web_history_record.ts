@@ -5,18 +5,14 @@
  * @module
  */
 
-import { type ChipHistory, EMPTY_SLOT, toRing } from "./web_history.ts";
+import { type ChipHistory, EMPTY_SLOT, runningMean, toRing } from "./web_history.ts";
 
 // Writes the slot being filled into its ring, and blanks the slots skipped up to `slot`.
 const closeSlots = (history: ChipHistory, slot: number): void => {
   const from = history.current;
   for (let i = 0; i < history.names.length; i++) {
     const ring = history.rings[i] as Int16Array;
-    const count = history.counts[i] as number;
-    if (from >= 0) {
-      const mean = count > 0 ? (history.sums[i] as number) / count : NaN;
-      ring[from % history.slots] = toRing(mean, history.scale);
-    }
+    if (from >= 0) ring[from % history.slots] = toRing(runningMean(history, i), history.scale);
     const last = Math.min(slot, from + history.slots + 1);
     for (let n = Math.max(from + 1, slot - history.slots + 1); n < last; n++) {
       ring[n % history.slots] = EMPTY_SLOT;

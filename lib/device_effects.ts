@@ -71,9 +71,12 @@ export function publishedPayload(
     if (at < 0) return undefined;
   }
   const end = published.indexOf("\n", at + 1);
-  const entry = published.slice(at + 1, end < 0 ? published.length : end);
-  return entry === "" ? undefined : String(JSON.parse(entry));
+  return entryPayload(published.slice(at + 1, end < 0 ? published.length : end));
 }
+
+// One entry's payload: `undefined` for an empty entry (none kept).
+const entryPayload = (entry: string): string | undefined =>
+  entry === "" ? undefined : String(JSON.parse(entry));
 
 /** What a {@linkcode StatesEffect} does with one state, by its letter in `marks`. */
 export const STATE_MARK = {
@@ -367,7 +370,7 @@ export function publishBatch<K extends DeviceKind>(
       entry = old.slice(start + 1, at);
       entries++;
     }
-    const previous = entry === "" ? undefined : String(JSON.parse(entry));
+    const previous = entryPayload(entry);
     const waits = measured.indexOf(param) >= 0;
     const payload = waits && snapshotOnly ? "" : current;
     let kept = entry;
