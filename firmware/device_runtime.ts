@@ -128,9 +128,17 @@ export interface Runtime<S, X> {
   dispatch(event: RuntimeEvent | X): DeviceEffect[];
   /** The device's state. */
   state(): S;
+  /**
+   * Whether states or messages wait to be published. Work that may wait (a command from the
+   * page) runs when nothing does: a telemetry batch's text is some 50 variables on an ESP8266.
+   */
+  busy(): boolean;
   /** Runs `work` every `periodMs`, noticing clock jumps on the way. */
   every(periodMs: number, work: () => void): void;
 }
+
+/** What the hardware's own work (sampling, sensor reading) is given of the runtime. */
+export type HardwareRuntime<S, X> = Omit<Runtime<S, X>, "busy">;
 
 /**
  * Starts a device from its booted state and the boot step's effects.
@@ -307,6 +315,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
   return {
     dispatch: dispatch,
     state: () => state,
+    busy: () => outbox.length > 0 || statesDue !== null,
     every: (periodMs, work) => {
       let lastMs = ports.nowMs();
       ports.setInterval(() => {

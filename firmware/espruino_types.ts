@@ -81,6 +81,8 @@ export interface EspruinoHttpRequest {
   on(event: "data", listener: (data: string) => void): void;
   /** `end` after the whole body, `close` when the connection closes. */
   on(event: "end" | "close", listener: () => void): void;
+  /** Drops an event's listeners. */
+  removeAllListeners(event: string): void;
 }
 
 /** A response of `require("http").createServer`. */

@@ -15,7 +15,7 @@ import { bootFan, fanStates, nextFanDeviceDeadlineMs, stepFanDevice } from "../l
 import type { FanDeviceEvent, FanDeviceState } from "../lib/fan_device.ts";
 import { createBme280 } from "./bme280_i2c.ts";
 import type { DeviceConfig, FanHardware } from "./config.ts";
-import type { Runtime } from "./device_runtime.ts";
+import type { HardwareRuntime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
 import { startFirmware } from "./firmware.ts";
 import { FIRMWARE_VERSION } from "./version.ts";
@@ -64,7 +64,7 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
       },
     };
   },
-  hardware: (runtime: Runtime<FanDeviceState, FanDeviceEvent>, config, nowMs) => {
+  hardware: (runtime: HardwareRuntime<FanDeviceState, FanDeviceEvent>, config, nowMs) => {
     // One function starts a reading (called with nothing, by the period) and takes its
     // result (`null` or a reading): each resident function costs memory. The bus, the
     // sensor and its calibration (read again each time: a few ms of I2C) are made per

@@ -12,7 +12,7 @@ import type { NetworkInfo } from "../lib/ports.ts";
 import { CONFIG_FILE, parseDeviceConfig } from "./config.ts";
 import type { DeviceConfig } from "./config.ts";
 import { startRuntime } from "./device_runtime.ts";
-import type { DeviceDriver, Runtime, RuntimeEvent } from "./device_runtime.ts";
+import type { DeviceDriver, HardwareRuntime, Runtime, RuntimeEvent } from "./device_runtime.ts";
 import type { EspruinoGlobals, EspruinoWifi } from "./espruino_types.ts";
 import { bootLogged, sessionConfig } from "./firmware_boot.ts";
 import { createMqttNet } from "./mqtt_net.ts";
@@ -45,7 +45,7 @@ export interface FirmwareKind<S extends { bootMs: number }, X> {
   /** The device's step functions and output driver. */
   driver(config: DeviceConfig): DeviceDriver<S, X>;
   /** Starts the hardware's own work (sampling, sensor reading); `nowMs` is the clock. */
-  hardware(runtime: Runtime<S, X>, config: DeviceConfig, nowMs: () => number): void;
+  hardware(runtime: HardwareRuntime<S, X>, config: DeviceConfig, nowMs: () => number): void;
   /** What the device page shows. */
   view: WebView;
 }
@@ -218,7 +218,7 @@ export function startFirmware<S extends { bootMs: number }, X>(
     delete (config as Partial<DeviceConfig>).wifi;
   }, 0);
   const view = kind.view;
-  let hardwareRuntime = runtime;
+  let hardwareRuntime: HardwareRuntime<S, X> = runtime;
   if (web !== null) {
     // Every reading also goes to the page's graph.
     const history = web.history;
@@ -239,7 +239,7 @@ export function startFirmware<S extends { bootMs: number }, X>(
   delete slim.fan;
   // `every` is for the hardware's start only: let its function go.
   delete (runtime as Partial<Runtime<S, X>>).every;
-  delete (hardwareRuntime as Partial<Runtime<S, X>>).every;
+  delete (hardwareRuntime as Partial<HardwareRuntime<S, X>>).every;
   // The closures above keep this scope: let the boot and hardware functions go.
   kind = null as unknown as FirmwareKind<S, X>;
   g.setTimeout(() => {

@@ -16,7 +16,7 @@ import { bootPlug, nextPlugDeadlineMs, plugStates, stepPlug } from "../lib/plug_
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { createBurstSampler } from "./adc_burst.ts";
 import type { DeviceConfig, PlugHardware } from "./config.ts";
-import type { Runtime } from "./device_runtime.ts";
+import type { HardwareRuntime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
 import { startFirmware } from "./firmware.ts";
 import { FIRMWARE_VERSION } from "./version.ts";
@@ -65,7 +65,7 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
       },
     };
   },
-  hardware: (runtime: Runtime<PlugDeviceState, PlugDeviceEvent>, config, nowMs) => {
+  hardware: (runtime: HardwareRuntime<PlugDeviceState, PlugDeviceEvent>, config, nowMs) => {
     const mainsHz = hardwareOf(config).mainsHz;
     const adcPin = hardwareOf(config).adcPin;
     const samples = hardwareOf(config).burstSamples;

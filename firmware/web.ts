@@ -196,6 +196,10 @@ const readBody = (
     return;
   }
   req.on("end", () => {
+    // Espruino keeps a request's listeners until its connection closes, and with them
+    // whatever their scopes hold (the request, its headers and body): all is read now.
+    req.removeAllListeners("data");
+    req.removeAllListeners("end");
     if (!over) done(body, null);
   });
 };
@@ -240,12 +244,24 @@ const answerApi = (web: ChipWeb, res: EspruinoHttpResponse, request: WebRequest,
   }
 };
 
+/** How long a request waits, at a time, for the device to publish what it has queued. */
+export const IDLE_RETRY_MS = 20;
+
+// Runs `work` once the device has published what it had queued: a telemetry batch's text
+// (some 60 variables on an ESP8266) and a request's work do not fit side by side.
+const whenIdle = (web: ChipWeb, work: () => void): void => {
+  if (web.runtime.busy()) web.g.setTimeout(() => whenIdle(web, work), IDLE_RETRY_MS);
+  else work();
+};
+
 // Checked commands are fed in a task of their own, once the request's checks, its body and
-// the functions they made are gone: the device's step does not fit beside them. A function of
-// its own, so the timer keeps only these three alive.
+// the functions they made are gone: the device's step does not fit beside them. A function
+// of its own, so the timer keeps only these three alive.
 const feedLater = (web: ChipWeb, res: EspruinoHttpResponse, planned: WebCommands): void => {
   web.g.setTimeout(() => {
-    guarded(web, res, () => sendResponse(res, applyWebCommands(chipPort(web), planned)));
+    whenIdle(web, () => {
+      guarded(web, res, () => sendResponse(res, applyWebCommands(chipPort(web), planned)));
+    });
   }, 0);
 };
 
@@ -294,13 +310,18 @@ const serveDevice = (
   }
   if (method !== "POST") {
     discardBody(req);
-    answerApi(web, res, request, rest);
+    whenIdle(web, () => guarded(web, res, () => answerApi(web, res, request, rest)));
     return;
   }
   readBody(req, headers, CHIP_JSON_BODY_BYTES, (body, problem) => {
     request.body = body;
     request.bodyProblem = problem;
-    guarded(web, res, () => answerApi(web, res, request, rest));
+    whenIdle(web, () => {
+      guarded(web, res, () => answerApi(web, res, request, rest));
+      // Answered or handed off: the request object keeps its headers until the connection
+      // closes (the cookie and token alone are some 20 variables on an ESP8266).
+      for (const name of Object.keys(headers)) delete headers[name];
+    });
   });
 };
 

@@ -72,7 +72,11 @@ export interface ChipWeb {
   /** The device's bounded store (settings, the web account, ...). */
   store: BoundedStore;
   /** The running device (its state has at least the {@linkcode WebDeviceState} fields). */
-  runtime: { state(): unknown; dispatch(event: WebCommandEvent): DeviceEffect[] };
+  runtime: {
+    state(): unknown;
+    dispatch(event: WebCommandEvent): DeviceEffect[];
+    busy(): boolean;
+  };
   /**
    * The pure step, to learn offline whether a command would be refused without applying it
    * (its states deferred: a refusal is in its other effects).

@@ -84,6 +84,9 @@ export const fakeRequest = (
     on: (event: string, listener: (data?: string) => void) => {
       (listeners[event] ??= []).push(listener);
     },
+    removeAllListeners: (event: string) => {
+      delete listeners[event];
+    },
   } as EspruinoHttpRequest;
   const emit = (event: string, data?: string) => {
     for (const listener of listeners[event] ?? []) listener(data);
@@ -141,6 +144,7 @@ export const fakeResponse = () => {
 export const plugWeb = (options: { crypto?: EspruinoCrypto | null; password?: string } = {}) => {
   let nowMs = 1_700_000_000_000;
   let timers: Array<{ at: number; run: () => void }> = [];
+  let busy = false;
   const logs: string[] = [];
   const loaded: string[] = [];
   const { storage, files } = fakeStorage();
@@ -205,6 +209,7 @@ export const plugWeb = (options: { crypto?: EspruinoCrypto | null; password?: st
         state = step.state;
         return step.effects;
       },
+      busy: () => busy,
     },
     step: (s, event) => stepPlug(s as PlugDeviceState, event as PlugDeviceEvent),
     view: {
@@ -231,6 +236,10 @@ export const plugWeb = (options: { crypto?: EspruinoCrypto | null; password?: st
     logs,
     loaded,
     state: () => state,
+    /** Says the runtime has states or messages queued (or not any more). */
+    setBusy(value: boolean) {
+      busy = value;
+    },
     advance(ms: number) {
       nowMs += ms;
       for (;;) {

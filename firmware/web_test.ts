@@ -3,7 +3,7 @@ import { pbkdf2Sync } from "node:crypto";
 import { Buffer } from "node:buffer";
 import fc from "fast-check";
 import { decodeAccount } from "../lib/web_account.ts";
-import { ANSWER_CHUNK_CHARS, CHIP_JSON_BODY_BYTES, serveWeb } from "./web.ts";
+import { ANSWER_CHUNK_CHARS, CHIP_JSON_BODY_BYTES, IDLE_RETRY_MS, serveWeb } from "./web.ts";
 import { settingFields } from "../lib/web_settings.ts";
 import { esp8266Crypto, fakeRequest, fakeResponse, plugWeb } from "./web_fakes_test.ts";
 import { PAGE_CHUNK_BYTES, PAGE_FILE } from "./web_page.ts";
@@ -383,4 +383,38 @@ Deno.test("a command from the page is fed in a task of its own, after the reques
   assert.equal(response.sent.status, 200, response.body());
   assert.equal(w.state().relay.on, true);
   assert.equal(response.json().states.on, true);
+});
+
+Deno.test("a request waits while the device has states to publish", () => {
+  const w = plugWeb();
+  const { cookie, csrf } = setUp(w);
+  const request = fakeRequest("POST", API + "relay", {
+    Host: "10.0.0.5",
+    Cookie: cookie,
+    "X-CSRF-Token": csrf,
+    "Content-Type": "application/json",
+  });
+  const response = fakeResponse();
+  serveWeb(w.web, request.req, response.res);
+  w.setBusy(true);
+  request.send('{"action":"on"}');
+  // Once read, the request holds no listeners.
+  assert.equal(request.listens("data") || request.listens("end"), false);
+  for (let i = 0; i < 5; i++) w.advance(IDLE_RETRY_MS);
+  assert.equal(w.state().relay.on, false, "not fed while the device is busy");
+  assert.equal(response.sent.status, 0);
+  // Nor is a GET answered.
+  const state = fakeRequest("GET", API + "state", { Host: "10.0.0.5", Cookie: cookie });
+  const stateResponse = fakeResponse();
+  serveWeb(w.web, state.req, stateResponse.res);
+  w.advance(IDLE_RETRY_MS);
+  assert.equal(stateResponse.sent.status, 0);
+  assert.equal(response.sent.status, 0);
+  w.setBusy(false);
+  w.advance(IDLE_RETRY_MS);
+  assert.equal(response.sent.status, 200, response.body());
+  assert.equal(w.state().relay.on, true);
+  assert.equal(stateResponse.sent.status, 200, stateResponse.body());
+  // Once answered, the request holds no headers (cookie, token).
+  assert.deepEqual(Object.keys(request.req.headers), []);
 });
