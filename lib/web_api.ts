@@ -155,14 +155,28 @@ const applyCommands = (device: WebDevicePort, commands: CommandText[]): string |
   return null;
 };
 
+/**
+ * Random bytes in a session token and in a CSRF token (128 bits each, written as 32 hex
+ * digits): as many as a guess needs to fail, and on an ESP8266 every copy of a token (its
+ * session, the cookie, the header) costs a variable per 8 characters.
+ *
+ * @example
+ * ```ts
+ * import { SESSION_TOKEN_BYTES } from "./web_api.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(SESSION_TOKEN_BYTES * 8, 128);
+ * ```
+ */
+export const SESSION_TOKEN_BYTES = 16;
+
 const startSession = (
   auth: WebAuthState,
   device: WebDevicePort,
   secrets: WebSecrets,
   nowMs: number,
 ): ApiOutcome => {
-  const token = secrets.randomHex(32);
-  const csrf = secrets.randomHex(32);
+  const token = secrets.randomHex(SESSION_TOKEN_BYTES);
+  const csrf = secrets.randomHex(SESSION_TOKEN_BYTES);
   const next = openSession(auth, token, csrf, nowMs);
   const response = withCookie(jsonResponse(200, { csrf: csrf }), sessionCookie(device.id, token));
   return outcome(next, response, findSession(next, token, nowMs));
