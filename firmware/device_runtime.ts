@@ -130,7 +130,7 @@ export interface Runtime<S, X> {
   state(): S;
   /**
    * Whether states or messages wait to be published. Work that may wait (a command from the
-   * page) runs when nothing does: a telemetry batch's text is some 50 variables on an ESP8266.
+   * page) runs when nothing does: a telemetry batch's text is some 60 variables on an ESP8266.
    */
   busy(): boolean;
   /** Runs `work` every `periodMs`, noticing clock jumps on the way. */

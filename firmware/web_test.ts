@@ -365,7 +365,8 @@ Deno.test("a browser's headers the device never reads are dropped as its request
   assert.deepEqual(Object.keys(request.req.headers).sort(), ["cookie", "host"]);
 });
 
-Deno.test("a command from the page is fed in a task of its own, after the request's checks", () => {
+/** A logged-in relay POST under way, its body not sent yet. */
+const relayRequest = () => {
   const w = plugWeb();
   const { cookie, csrf } = setUp(w);
   const request = fakeRequest("POST", API + "relay", {
@@ -376,6 +377,11 @@ Deno.test("a command from the page is fed in a task of its own, after the reques
   });
   const response = fakeResponse();
   serveWeb(w.web, request.req, response.res);
+  return { w, cookie, request, response };
+};
+
+Deno.test("a command from the page is fed in a task of its own, after the request's checks", () => {
+  const { w, request, response } = relayRequest();
   request.send('{"action":"on"}');
   assert.equal(response.sent.status, 0, "not answered within the request's task");
   assert.equal(w.state().relay.on, false);
@@ -386,16 +392,7 @@ Deno.test("a command from the page is fed in a task of its own, after the reques
 });
 
 Deno.test("a request waits while the device has states to publish", () => {
-  const w = plugWeb();
-  const { cookie, csrf } = setUp(w);
-  const request = fakeRequest("POST", API + "relay", {
-    Host: "10.0.0.5",
-    Cookie: cookie,
-    "X-CSRF-Token": csrf,
-    "Content-Type": "application/json",
-  });
-  const response = fakeResponse();
-  serveWeb(w.web, request.req, response.res);
+  const { w, cookie, request, response } = relayRequest();
   w.setBusy(true);
   request.send('{"action":"on"}');
   // Once read, the request holds no listeners.
