@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  type DeviceEffect,
-  effectPublishes,
-  publishedPayload,
-  type StatesDueEffect,
-} from "./device_effects.ts";
+import { stepFedBack } from "./deferred_states_test.ts";
+import { type DeviceEffect, effectPublishes, publishedPayload } from "./device_effects.ts";
 import { energyTotals } from "./energy.ts";
 import {
   bootPlug,
@@ -261,18 +257,6 @@ const eventsArbitrary = fc.array(
   return fc.tuple(...steps.map(([dt]) => eventArbitrary(t += dt)));
 });
 
-// A deferred step's states, fed back to the step as it asks: the step's other effects first.
-const fedBack = (
-  deferred: { state: PlugDeviceState; effects: DeviceEffect[] },
-  due: StatesDueEffect,
-) => {
-  const published = stepPlug(deferred.state, due);
-  return {
-    state: published.state,
-    effects: deferred.effects.slice(0, -1).concat(published.effects),
-  };
-};
-
 Deno.test("property: relay effects match the state, energy never decreases, saves stay frequent, deferred states come to the same", () => {
   fc.assert(
     fc.property(eventsArbitrary, (events) => {
@@ -282,9 +266,7 @@ Deno.test("property: relay effects match the state, energy never decreases, save
       for (const event of events) {
         const step = stepPlug(state, event);
         // Its states published later (as the firmware does) come to the same.
-        const deferred = stepPlug(state, event, true);
-        const due = deferred.effects[deferred.effects.length - 1];
-        assert.deepEqual(due?.type === "statesDue" ? fedBack(deferred, due) : deferred, step);
+        assert.deepEqual(stepFedBack(stepPlug, state, event), step);
         assert.ok(step.effects.every((effect) => effect.type !== "statesDue"));
         for (const effect of step.effects) {
           if (effect.type === "relay") assert.equal(effect.on, step.state.relay.on);
