@@ -16,6 +16,7 @@ import { arrowsToFunctions } from "./arrow_functions.ts";
 import { lazyModules } from "./lazy_modules.ts";
 import { flashBindings } from "./flash_bindings.ts";
 import { internalPropertyNames, renameProperties } from "./property_names.ts";
+import { settingFieldsInTables } from "./setting_fields.ts";
 import { BOOT_FILE, BUNDLE_END } from "./web_update.ts";
 
 /** Modules an ESP8266 Espruino build ships; nothing else may be `require`d. */
@@ -126,6 +127,10 @@ export const INTERNAL_STATE_TYPES: readonly string[] = [
   "MqttNet",
   "Runtime",
   "RuntimePorts",
+  // lib/: the settings objects; their keys stay the format, in the settings tables (see
+  // setting_fields.ts)
+  "PlugSettings",
+  "FanSettings",
 ];
 
 // Every module the bundles are made of may declare a type a bundle's object has.
@@ -276,7 +281,7 @@ export async function buildFirmware(kind: "plug" | "fan"): Promise<BuiltFirmware
       internalPropertyNames(await typeSources(), INTERNAL_STATE_TYPES),
       await readByOthers(),
     );
-    await Deno.writeTextFile(lazy, shortened.code);
+    await Deno.writeTextFile(lazy, settingFieldsInTables(shortened.code, shortened.renamed).code);
     // The lazy bindings' code is then read from flash one binding at a time.
     code = flashBindings(await bundleScript(lazy, { minify: true, format: "esm" }), BOOT_FILE) +
       BUNDLE_END + "\n";

@@ -19,11 +19,14 @@ for (const kind of ["plug", "fan"] as const) {
     assert.ok(built.code.includes("}\nvar $hgf="), "then the script, at the top level");
     // Its own top-level names begin with `$`: none hides an Espruino global such as `E`.
     assert.ok(!/^(var|let|const) [A-Za-z_]/m.test(built.code.slice(built.code.indexOf("}\nvar "))));
-    // The internal state's long names are shortened (property_names.ts); the formats' stay.
-    for (const name of ["lastTelemetryMs", "phaseSinceMs", "keepaliveMs"]) {
+    // The internal state's long names are shortened (property_names.ts), and so are the
+    // settings' properties, whose keys the settings tables keep (setting_fields.ts); the
+    // formats' names stay.
+    for (const name of ["lastTelemetryMs", "phaseSinceMs", "keepaliveMs", "telemetryMs"]) {
       assert.equal(new RegExp("\\." + name + "\\b|\\b" + name + ":").test(built.code), false, name);
     }
-    assert.equal(built.code.includes(".telemetryMs"), true);
+    assert.ok(/[",]telemetryMs\/Q\w+ telemetry command seconds 1 86400,/.test(built.code));
+    assert.equal(built.code.includes("clientId:"), true);
   });
 }
 

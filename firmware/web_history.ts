@@ -1,8 +1,9 @@
 /**
  * The last 10 minutes of readings for the page's graph, kept on the chip in a few
- * hundred bytes: per series a ring of `slots` means in an `Int16Array` as fixed-point
- * numbers (`value * scale`; {@linkcode EMPTY_SLOT} for a slot without readings), and one
- * running sum for the slot being filled. This module makes
+ * hundred bytes: per series a ring of `slots` means as fixed-point numbers (`value *
+ * scale`; {@linkcode EMPTY_SLOT} for a slot without readings), all in one `Int16Array`,
+ * and a running sum and count for the slot being filled, in one `Float32Array` (each
+ * typed array costs Espruino some 4 variables besides its bytes). This module makes
  * the history and its JSON (loaded only for that); `web_history_record.ts`, called with
  * every reading, is the only resident part.
  *
@@ -21,16 +22,16 @@ export interface ChipHistory {
   slots: number;
   /** Series names, e.g. `["power"]` or `["humidity", "temperature"]`. */
   names: string[];
-  /** One ring per series: slot `n` lives at `n % slots`, as `value * scale`. */
-  rings: Int16Array[];
+  /** The series' rings one after the other: slot `n` of series `s` lives at
+   * `s * slots + n % slots`, as `value * scale`. */
+  ring: Int16Array;
   /** Fixed-point scale of the rings: 100 keeps hundredths (to ±327.67), 4 quarters. */
   scale: number;
   /** Absolute index (`floor(nowMs / slotMs)`) of the slot being filled; -1 before any. */
   current: number;
-  /** Running sums of the slot being filled, per series. */
+  /** The slot being filled: the running sum of each series, then the count of readings of
+   * each series (at `names.length + s`). */
   sums: Float32Array;
-  /** Readings in it, per series. */
-  counts: Uint8Array;
 }
 
 /** A ring's value for a slot without readings. */
@@ -74,7 +75,7 @@ export const CHIP_HISTORY_SLOT_MS = 10000;
  * import { createChipHistory } from "./web_history.ts";
  * import assert from "node:assert/strict";
  * const history = createChipHistory(["power"], 60, 10000, 4);
- * assert.equal(history.rings[0]?.length, 60);
+ * assert.equal(history.ring.length, 60);
  * ```
  */
 export function createChipHistory(
@@ -83,17 +84,14 @@ export function createChipHistory(
   slotMs: number,
   scale: number,
 ): ChipHistory {
-  const rings: Int16Array[] = [];
-  for (let i = 0; i < names.length; i++) rings.push(new Int16Array(slots).fill(EMPTY_SLOT));
   return {
     slotMs: slotMs,
     slots: slots,
     names: names,
-    rings: rings,
+    ring: new Int16Array(slots * names.length).fill(EMPTY_SLOT),
     scale: scale,
     current: -1,
-    sums: new Float32Array(names.length),
-    counts: new Uint8Array(names.length),
+    sums: new Float32Array(2 * names.length),
   };
 }
 
@@ -116,7 +114,7 @@ export function createChipHistory(
  * ```
  */
 export function runningMean(history: ChipHistory, series: number): number {
-  const count = history.counts[series] as number;
+  const count = history.sums[history.names.length + series] as number;
   return count > 0 ? (history.sums[series] as number) / count : NaN;
 }
 
@@ -124,7 +122,7 @@ export function runningMean(history: ChipHistory, series: number): number {
 const slotValue = (history: ChipHistory, series: number, slot: number): number => {
   if (slot === history.current) return runningMean(history, series);
   if (slot < history.current && slot > history.current - history.slots) {
-    const stored = (history.rings[series] as Int16Array)[slot % history.slots] as number;
+    const stored = history.ring[series * history.slots + slot % history.slots] as number;
     return stored === EMPTY_SLOT ? NaN : stored / history.scale;
   }
   return NaN;

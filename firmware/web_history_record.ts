@@ -10,16 +10,18 @@ import { type ChipHistory, EMPTY_SLOT, runningMean, toRing } from "./web_history
 // Writes the slot being filled into its ring, and blanks the slots skipped up to `slot`.
 const closeSlots = (history: ChipHistory, slot: number): void => {
   const from = history.current;
-  for (let i = 0; i < history.names.length; i++) {
-    const ring = history.rings[i] as Int16Array;
-    if (from >= 0) ring[from % history.slots] = toRing(runningMean(history, i), history.scale);
+  const series = history.names.length;
+  for (let i = 0; i < series; i++) {
+    const at = i * history.slots;
+    if (from >= 0) {
+      history.ring[at + from % history.slots] = toRing(runningMean(history, i), history.scale);
+    }
     const last = Math.min(slot, from + history.slots + 1);
     for (let n = Math.max(from + 1, slot - history.slots + 1); n < last; n++) {
-      ring[n % history.slots] = EMPTY_SLOT;
+      history.ring[at + n % history.slots] = EMPTY_SLOT;
     }
-    history.sums[i] = 0;
-    history.counts[i] = 0;
   }
+  history.sums.fill(0);
   history.current = slot;
 };
 
@@ -46,18 +48,15 @@ export function recordReading(history: ChipHistory, values: number[], nowMs: num
   if (typeof nowMs !== "number" || !isFinite(nowMs)) return;
   const slot = Math.floor(nowMs / history.slotMs);
   if (slot < history.current) {
-    for (let i = 0; i < history.rings.length; i++) {
-      (history.rings[i] as Int16Array).fill(EMPTY_SLOT);
-    }
+    history.ring.fill(EMPTY_SLOT);
     history.current = -1;
   }
   if (slot !== history.current) closeSlots(history, slot);
-  for (let i = 0; i < history.names.length; i++) {
+  const series = history.names.length;
+  for (let i = 0; i < series; i++) {
     const value = values[i];
-    if (typeof value !== "number" || !isFinite(value) || (history.counts[i] as number) >= 255) {
-      continue;
-    }
+    if (typeof value !== "number" || !isFinite(value)) continue;
     history.sums[i] = (history.sums[i] as number) + value;
-    history.counts[i] = (history.counts[i] as number) + 1;
+    history.sums[series + i] = (history.sums[series + i] as number) + 1;
   }
 }

@@ -70,6 +70,7 @@ const commandSpec = (
   limits: number[],
 ): SettingSpec => ({
   key: key,
+  field: key,
   name: key,
   access: "command",
   kind: kind,

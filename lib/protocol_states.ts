@@ -142,7 +142,7 @@ const visitSettings = (
   const values = settings as unknown as Record<string, SettingValue>;
   findSettingSpec(kind, (spec) => {
     if (spec.access === "local") return false;
-    const value = values[spec.key] as SettingValue;
+    const value = values[spec.field] as SettingValue;
     if (spec.kind !== "number") visitText(visit, spec.name, formatSettingValue(spec, value));
     else if (typeof value !== "number" || !isFinite(value)) visitNumber(visit, spec.name, null, 0);
     else {

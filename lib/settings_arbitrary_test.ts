@@ -7,6 +7,7 @@ import type { FanSettings, PlugSettings, SettingsByKind } from "./settings.ts";
 import {
   settingRules,
   type SettingSpec,
+  settingSpecByName,
   settingSpecs,
   type SettingValue,
 } from "./settings_schema.ts";
@@ -25,7 +26,8 @@ export const settingValueArbitrary = (spec: SettingSpec): fc.Arbitrary<SettingVa
 
 const rulesHold = (kind: DeviceKind, settings: Record<string, SettingValue>): boolean =>
   settingRules(kind).every((rule) =>
-    (settings[rule.lower] as number) < (settings[rule.upper] as number)
+    (settings[settingSpecByName(kind, rule.lower)!.key] as number) <
+      (settings[settingSpecByName(kind, rule.upper)!.key] as number)
   );
 
 /** Any valid settings of a kind. */

@@ -72,7 +72,7 @@ export function encodeSettings<K extends DeviceKind>(kind: K, settings: Settings
   // for an object of them, without the object (some 50 variables on an ESP8266).
   let json = "";
   findSettingSpec(kind, (spec) => {
-    const value = source[spec.key];
+    const value = source[spec.field];
     if (value !== undefined) {
       json += (json === "" ? "{" : ",") + JSON.stringify(spec.key) + ":" + JSON.stringify(value);
     }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FanSettings, SettingKey } from "./settings.ts";
+import type { SettingKey } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
 
 /** Who may change a setting, and whether it is published as a state. */
@@ -21,8 +21,14 @@ export type SettingValue = number | boolean | string;
 
 /** Describes one field of a settings object. */
 export interface SettingSpec<K extends string = string> {
-  /** Field name in code, e.g. `humOnPct`. */
+  /** Field name in code, e.g. `humOnPct`: the name in the settings JSON and in commands. */
   key: K;
+  /**
+   * The property of a settings object that holds the value: the key, except in the
+   * firmware's bundle, whose build gives settings shorter properties (a table line's key
+   * is then written `<key>/<field>`; see firmware/property_names.ts).
+   */
+  field: K;
   /** Name in the MQTT protocol (`<base>/commands/<name>`, `<base>/states/<name>`), e.g. `hum_on`. */
   name: string;
   /**
@@ -47,11 +53,11 @@ export interface SettingSpec<K extends string = string> {
 }
 
 /** A cross-field rule: the `lower` setting must stay strictly below the `upper` one. */
-export interface SettingOrderRule<K extends string = string> {
-  /** The field that must be lower, e.g. `humOffPct`. */
-  lower: K;
-  /** The field that must be higher, e.g. `humOnPct`. */
-  upper: K;
+export interface SettingOrderRule {
+  /** The MQTT name of the setting that must be lower, e.g. `hum_off`. */
+  lower: string;
+  /** The MQTT name of the setting that must be higher, e.g. `hum_on`. */
+  upper: string;
 }
 
 // The tables: one line per setting, `<key> <name> <access> <shape>`, the shape being
@@ -100,10 +106,12 @@ const FAN_SPEC_TABLE = "humOnPct hum_on command number %RH 1 100 1," +
 
 const parseSpecLine = (line: string): SettingSpec => {
   const fields = line.split(" ");
-  const key = fields[0] as string;
+  const keyAndField = (fields[0] as string).split("/");
+  const key = keyAndField[0] as string;
   const shape = fields[3];
   const spec: SettingSpec = {
     key: key,
+    field: keyAndField.length > 1 ? keyAndField[1] as string : key,
     name: fields[1] as string,
     access: fields[2] as SettingAccess,
     kind: "number",
@@ -187,6 +195,7 @@ export function findSettingSpec<K extends DeviceKind>(
  * const humOn = settingSpecs("fans").find((spec) => spec.key === "humOnPct");
  * assert.deepEqual(humOn, {
  *   key: "humOnPct",
+ *   field: "humOnPct",
  *   name: "hum_on",
  *   access: "command",
  *   kind: "number",
@@ -210,8 +219,8 @@ export function settingSpecs<K extends DeviceKind>(kind: K): SettingSpec<Setting
 }
 
 /**
- * Lists the cross-field rules of a device kind's settings: for fans, `hum_off` below
- * `hum_on` and `temp_off` below `temp_on`.
+ * Lists the cross-field rules of a device kind's settings, by MQTT name: for fans,
+ * `hum_off` below `hum_on` and `temp_off` below `temp_on`.
  *
  * @param kind `plugs` or `fans`.
  * @returns A fresh array of the rules (none for plugs).
@@ -221,17 +230,16 @@ export function settingSpecs<K extends DeviceKind>(kind: K): SettingSpec<Setting
  * import assert from "node:assert/strict";
  * assert.deepEqual(settingRules("plugs"), []);
  * assert.deepEqual(settingRules("fans"), [
- *   { lower: "humOffPct", upper: "humOnPct" },
- *   { lower: "tempOffC", upper: "tempOnC" },
+ *   { lower: "hum_off", upper: "hum_on" },
+ *   { lower: "temp_off", upper: "temp_on" },
  * ]);
  * ```
  */
-export function settingRules<K extends DeviceKind>(kind: K): SettingOrderRule<SettingKey<K>>[] {
-  const rules: SettingOrderRule<keyof FanSettings>[] = kind === "plugs" ? [] : [
-    { lower: "humOffPct", upper: "humOnPct" },
-    { lower: "tempOffC", upper: "tempOnC" },
+export function settingRules(kind: DeviceKind): SettingOrderRule[] {
+  return kind === "plugs" ? [] : [
+    { lower: "hum_off", upper: "hum_on" },
+    { lower: "temp_off", upper: "temp_on" },
   ];
-  return rules as unknown as SettingOrderRule<SettingKey<K>>[];
 }
 
 /**

@@ -83,10 +83,10 @@ Deno.test("the cross-field rules pair _off below _on and hold for the defaults",
   assert.deepEqual(settingRules("plugs"), []);
   assert.equal(settingRules("fans").length, 2);
   for (const rule of settingRules("fans")) {
-    assert.ok(DEFAULT_FAN_SETTINGS[rule.lower] < DEFAULT_FAN_SETTINGS[rule.upper]);
-    const lower = settingSpecByKey("fans", rule.lower);
-    const upper = settingSpecByKey("fans", rule.upper);
+    const lower = settingSpecByName("fans", rule.lower);
+    const upper = settingSpecByName("fans", rule.upper);
     assert.ok(lower && upper && lower.name.endsWith("_off") && upper.name.endsWith("_on"));
+    assert.ok(DEFAULT_FAN_SETTINGS[lower.key] < DEFAULT_FAN_SETTINGS[upper.key]);
   }
 });
 

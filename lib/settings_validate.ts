@@ -51,21 +51,30 @@ const ruleProblem = (
   kind: DeviceKind,
   rule: SettingOrderRule,
   settings: SettingsRecord,
-  changedKey: string,
+  changedName: string,
 ): string => {
-  const lower = settings[rule.lower] as number;
-  const upper = settings[rule.upper] as number;
+  const lowerSpec = settingSpecByName(kind, rule.lower) as SettingSpec;
+  const upperSpec = settingSpecByName(kind, rule.upper) as SettingSpec;
+  const lower = settings[lowerSpec.field] as number;
+  const upper = settings[upperSpec.field] as number;
   if (lower < upper) return "";
-  const lowerSpec = settingSpecByKey(kind, rule.lower) as SettingSpec;
-  const upperSpec = settingSpecByKey(kind, rule.upper) as SettingSpec;
   const lowerText = formatSettingValue(lowerSpec, lower);
   const upperText = formatSettingValue(upperSpec, upper);
-  if (changedKey === rule.upper) {
+  if (changedName === rule.upper) {
     return upperSpec.name + " must be above " + lowerSpec.name + " (" +
       withUnit(lowerSpec, lowerText) + "), got " + upperText;
   }
   return lowerSpec.name + " must be below " + upperSpec.name + " (" +
     withUnit(upperSpec, upperText) + "), got " + lowerText;
+};
+
+// Both settings of a broken rule go back to their defaults.
+const resetRule = (kind: DeviceKind, rule: SettingOrderRule, settings: SettingsRecord): void => {
+  const defaults = defaultSettings(kind) as unknown as SettingsRecord;
+  for (const name of [rule.lower, rule.upper]) {
+    const field = (settingSpecByName(kind, name) as SettingSpec).field;
+    settings[field] = defaults[field] as SettingValue;
+  }
 };
 
 /**
@@ -103,16 +112,16 @@ export function repairSettings<K extends DeviceKind>(
     return repaired;
   }
   const record = input as Record<string, unknown>;
-  const invalidKeys: string[] = [];
+  const invalidNames: string[] = [];
   findSettingSpec(kind, (spec) => {
     const raw = record[spec.key];
     if (raw === undefined) return false;
     const checked = checkSettingValue(spec, raw);
     if (checked.ok) {
-      settings[spec.key] = checked.value;
+      settings[spec.field] = checked.value;
     } else {
       repaired.problems.push(checked.error);
-      invalidKeys.push(spec.key);
+      invalidNames.push(spec.name);
     }
     return false;
   });
@@ -120,12 +129,10 @@ export function repairSettings<K extends DeviceKind>(
     const problem = ruleProblem(kind, rule, settings, "");
     if (problem === "") continue;
     // A rule broken only because a field fell back to its default says nothing new.
-    if (invalidKeys.indexOf(rule.lower) < 0 && invalidKeys.indexOf(rule.upper) < 0) {
+    if (invalidNames.indexOf(rule.lower) < 0 && invalidNames.indexOf(rule.upper) < 0) {
       repaired.problems.push(problem);
     }
-    const defaults = defaultSettings(kind) as unknown as SettingsRecord;
-    settings[rule.lower] = defaults[rule.lower] as SettingValue;
-    settings[rule.upper] = defaults[rule.upper] as SettingValue;
+    resetRule(kind, rule, settings);
   }
   repaired.unknownKeys = Object.keys(record).filter((key) => settingSpecByKey(kind, key) === null);
   return repaired;
@@ -225,10 +232,10 @@ export function applySettingChange<K extends DeviceKind>(
   const checked = checkSettingValue(spec, value);
   if (!checked.ok) return err(checked.error);
   const next = Object.assign({}, settings) as unknown as SettingsRecord;
-  next[spec.key] = checked.value;
+  next[spec.field] = checked.value;
   for (const rule of settingRules(kind)) {
-    if (rule.lower !== spec.key && rule.upper !== spec.key) continue;
-    const problem = ruleProblem(kind, rule, next, spec.key);
+    if (rule.lower !== spec.name && rule.upper !== spec.name) continue;
+    const problem = ruleProblem(kind, rule, next, spec.name);
     if (problem !== "") return err(problem);
   }
   return ok(next as unknown as SettingsByKind[K]);

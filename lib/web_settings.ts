@@ -223,7 +223,7 @@ export function settingsView(
   const out: Record<string, string | number> = {};
   findSettingSpec(kind, (spec) => {
     if (spec.access === "local") return false;
-    const text = formatSettingValue(spec, source[spec.key] as SettingValue);
+    const text = formatSettingValue(spec, source[spec.field] as SettingValue);
     setField(out, spec.name, spec.kind === "number" ? parseFloat(text) : text);
     return false;
   });
@@ -283,7 +283,7 @@ export function planSettingsChange(
       fail(name, parsed.error);
       continue;
     }
-    if (parsed.value === current[spec.key]) continue;
+    if (parsed.value === current[spec.field]) continue;
     if (spec.access !== "command") {
       fail(name, name + " cannot be changed from the web page");
       continue;
