@@ -165,7 +165,11 @@ const reader = (problems: string[], source: unknown, path: string) => {
   return { fields, text, number, whole, flag, pin, bad };
 };
 
-const plugHardware = (problems: string[], pins: unknown, calibration: unknown): PlugHardware => {
+const readPlugHardware = (
+  problems: string[],
+  pins: unknown,
+  calibration: unknown,
+): PlugHardware => {
   const p = reader(problems, pins, "pins.");
   const c = reader(problems, calibration, "calibration.");
   return {
@@ -182,7 +186,7 @@ const plugHardware = (problems: string[], pins: unknown, calibration: unknown): 
   };
 };
 
-const fanHardware = (problems: string[], pins: unknown, sensor: unknown): FanHardware => {
+const readFanHardware = (problems: string[], pins: unknown, sensor: unknown): FanHardware => {
   const p = reader(problems, pins, "pins.");
   const s = reader(problems, sensor, "sensor.");
   let speedPins = ["D12"];
@@ -269,8 +273,44 @@ export function parseDeviceConfig(value: unknown): Result<DeviceConfig> {
     wifi: wifi,
     mqtt: mqtt,
     web: web,
-    plug: kind === "plug" ? plugHardware(problems, top.fields.pins, top.fields.calibration) : null,
-    fan: kind === "fan" ? fanHardware(problems, top.fields.pins, top.fields.sensor) : null,
+    plug: kind === "plug"
+      ? readPlugHardware(problems, top.fields.pins, top.fields.calibration)
+      : null,
+    fan: kind === "fan" ? readFanHardware(problems, top.fields.pins, top.fields.sensor) : null,
   };
   return problems.length === 0 ? ok(config) : err(problems.join("; "));
+}
+
+/**
+ * A plug's hardware section (a parsed plug configuration always has one).
+ *
+ * @param config A parsed plug configuration.
+ * @returns Its `plug` section.
+ * @example
+ * ```ts
+ * import { parseDeviceConfig, plugHardware } from "./config.ts";
+ * import assert from "node:assert/strict";
+ * const parsed = parseDeviceConfig({ kind: "plug", id: "desk", mqtt: { host: "10.0.0.5" } });
+ * assert.equal(parsed.ok && plugHardware(parsed.value).relayPin, "D12");
+ * ```
+ */
+export function plugHardware(config: DeviceConfig): PlugHardware {
+  return config.plug as PlugHardware;
+}
+
+/**
+ * A fan's hardware section (a parsed fan configuration always has one).
+ *
+ * @param config A parsed fan configuration.
+ * @returns Its `fan` section.
+ * @example
+ * ```ts
+ * import { fanHardware, parseDeviceConfig } from "./config.ts";
+ * import assert from "node:assert/strict";
+ * const parsed = parseDeviceConfig({ kind: "fan", id: "bath", mqtt: { host: "10.0.0.5" } });
+ * assert.ok(parsed.ok && fanHardware(parsed.value).speedPins.length > 0);
+ * ```
+ */
+export function fanHardware(config: DeviceConfig): FanHardware {
+  return config.fan as FanHardware;
 }

@@ -102,14 +102,18 @@ const packStates = (effect: StatesEffect): string => {
 
 // Sends up to `count` messages of a packed batch and returns the rest, packed the same way
 // ("" once all went).
-const publishPacked = (ports: RuntimePorts, packed: string, count: number): string => {
+const publishPacked = (
+  publish: RuntimePorts["publish"],
+  packed: string,
+  count: number,
+): string => {
   let at = packed.indexOf("\u0000");
   const prefix = packed.slice(1, at++);
   for (let sent = 0; sent < count && at < packed.length; sent++) {
     const nul = packed.indexOf("\u0000", at);
     const colon = packed.indexOf(":", nul);
     const end = colon + 1 + parseInt(packed.slice(nul + 1, colon), 10);
-    ports.publish(prefix + packed.slice(at, nul), packed.slice(colon + 1, end), true);
+    publish(prefix + packed.slice(at, nul), packed.slice(colon + 1, end), true);
     at = end;
   }
   return at < packed.length ? "b" + prefix + "\u0000" + packed.slice(at) : "";
@@ -179,8 +183,18 @@ export function startRuntime<S extends { bootMs: number }, X>(
   if (booted === null) throw new Error("startRuntime: no boot step");
   let state = booted.state;
   let bootEffects: DeviceEffect[] | null = booted.effects;
-  // Closures keep this whole scope: let the first state go.
+  // Closures keep this whole scope: let the first state go, and keep each port alone
+  // rather than the object, whose long names cost the chip a variable more each.
   booted = null;
+  const publish = ports.publish;
+  const subscribe = ports.subscribe;
+  const store = ports.store;
+  const nowMs = ports.nowMs;
+  const later = ports.setTimeout;
+  const cancel = ports.clearTimeout;
+  const repeat = ports.setInterval;
+  const log = ports.log;
+  ports = null as unknown as RuntimePorts;
   let timer: unknown = null;
   let discovery: DiscoveryOptions | null = null;
   let discoveryIndex = 0;
@@ -204,7 +218,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
     // MQTT code that sends them runs in the next one.
     if (statesDue !== null) {
       dispatch(STATES_DUE);
-      if (pumpTimer === null && outbox.length > 0) pumpTimer = ports.setTimeout(pump, 0);
+      if (pumpTimer === null && outbox.length > 0) pumpTimer = later(pump, 0);
       return;
     }
     // The discovery message first, alone in its task: a batch may end a task early, and the
@@ -216,25 +230,25 @@ export function startRuntime<S extends { bootMs: number }, X>(
     discoveryOf = null;
     if (message !== null) {
       // Disconnected: stop; the next session's `discovery` effect starts over.
-      if (!ports.publish(message.topic, message.payload, true) && discovery === owner) {
+      if (!publish(message.topic, message.payload, true) && discovery === owner) {
         discovery = null;
       }
-      if (outbox.length > 0) pumpTimer = ports.setTimeout(pump, 0);
+      if (outbox.length > 0) pumpTimer = later(pump, 0);
       return;
     }
     while (outbox.length > 0) {
       const item = outbox.shift() as string;
       if (item[0] === "b") {
-        const rest = publishPacked(ports, item, PUBLISHES_PER_TASK);
+        const rest = publishPacked(publish, item, PUBLISHES_PER_TASK);
         if (rest === "") continue;
         // The rest in a later task, ahead of anything queued since.
         outbox.unshift(rest);
-        pumpTimer = ports.setTimeout(pump, 0);
+        pumpTimer = later(pump, 0);
         return;
       }
       const end = item.indexOf("\u0000");
-      if (end < 0) ports.subscribe(item.slice(1));
-      else ports.publish(item.slice(1, end), item.slice(end + 1), item[0] === "r");
+      if (end < 0) subscribe(item.slice(1));
+      else publish(item.slice(1, end), item.slice(end + 1), item[0] === "r");
     }
   };
   const publishDiscovery = (): void => {
@@ -246,14 +260,14 @@ export function startRuntime<S extends { bootMs: number }, X>(
     }
     const message = discoveryMessageAt(discovery, discoveryIndex++);
     if (!message.ok) {
-      ports.log("discovery: " + message.error);
+      log("discovery: " + message.error);
       discovery = null;
       return;
     }
     discoveryOut = message.value;
     discoveryOf = discovery;
-    if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
-    discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
+    if (pumpTimer === null) pumpTimer = later(pump, 0);
+    discoveryTimer = later(publishDiscovery, DISCOVERY_GAP_MS);
   };
   // `null` carries out the boot's effects, nothing (the device timer) flushes the store and
   // ticks; each step sets the device timer again: one function instead of four.
@@ -266,8 +280,8 @@ export function startRuntime<S extends { bootMs: number }, X>(
     bootEffects = null;
     if (event === undefined) {
       timer = null;
-      storeFlush(ports.store);
-      event = { type: "tick", nowMs: ports.nowMs() };
+      storeFlush(store);
+      event = { type: "tick", nowMs: nowMs() };
     }
     if (event === STATES_DUE) {
       if (statesDue === null) return [];
@@ -288,27 +302,27 @@ export function startRuntime<S extends { bootMs: number }, X>(
             ? packStates(effect)
             : "s" + effect.filter,
         );
-        if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
+        if (pumpTimer === null) pumpTimer = later(pump, 0);
       } else if (effect.type === "statesDue") {
         // One at most: the states of a step before were published before this one ran.
         statesDue = effect;
-        if (pumpTimer === null) pumpTimer = ports.setTimeout(pump, 0);
-      } else if (effect.type === "save") storeWrite(ports.store, effect.key, effect.value);
+        if (pumpTimer === null) pumpTimer = later(pump, 0);
+      } else if (effect.type === "save") storeWrite(store, effect.key, effect.value);
       else if (effect.type === "discovery") {
         discovery = effect.options;
         discoveryIndex = 0;
         if (discoveryTimer === null) {
-          discoveryTimer = ports.setTimeout(publishDiscovery, DISCOVERY_GAP_MS);
+          discoveryTimer = later(publishDiscovery, DISCOVERY_GAP_MS);
         }
       } else driver.output(effect);
     }
-    if (timer !== null) ports.clearTimeout(timer);
+    if (timer !== null) cancel(timer);
     let deadline = driver.deadlineMs(state);
-    const flush = storeNextFlushMs(ports.store);
+    const flush = storeNextFlushMs(store);
     if (flush !== null && flush < deadline) deadline = flush;
     // `dispatch` itself is the timer's function: no closure (which would also keep this
     // scope), no function of its own.
-    timer = ports.setTimeout(dispatch, Math.max(0, deadline - ports.nowMs()));
+    timer = later(dispatch, Math.max(0, deadline - nowMs()));
     return effects;
   };
   dispatch(null);
@@ -317,16 +331,16 @@ export function startRuntime<S extends { bootMs: number }, X>(
     state: () => state,
     busy: () => outbox.length > 0 || statesDue !== null,
     every: (periodMs, work) => {
-      let lastMs = ports.nowMs();
-      ports.setInterval(() => {
-        const now = ports.nowMs();
+      let lastMs = nowMs();
+      repeat(() => {
+        const now = nowMs();
         const jumpMs = now - lastMs - periodMs;
         lastMs = now;
         if (jumpMs > CLOCK_JUMP_MS || jumpMs < -CLOCK_JUMP_MS) {
-          ports.log("clock moved by " + Math.round(jumpMs / 1000) + " s");
+          log("clock moved by " + Math.round(jumpMs / 1000) + " s");
           state = Object.assign({}, state, { bootMs: state.bootMs + jumpMs });
           // The device's deadlines moved: a tick now, which sets the timer again.
-          if (timer !== null) ports.clearTimeout(timer);
+          if (timer !== null) cancel(timer);
           timer = null;
           dispatch();
         }

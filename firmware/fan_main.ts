@@ -14,7 +14,7 @@ import type { ClimateReading } from "../lib/ports.ts";
 import { bootFan, fanStates, nextFanDeviceDeadlineMs, stepFanDevice } from "../lib/fan_device.ts";
 import type { FanDeviceEvent, FanDeviceState } from "../lib/fan_device.ts";
 import { createBme280 } from "./bme280_i2c.ts";
-import type { DeviceConfig, FanHardware } from "./config.ts";
+import { fanHardware } from "./config.ts";
 import type { HardwareRuntime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
 import { startFirmware } from "./firmware.ts";
@@ -22,10 +22,6 @@ import { FIRMWARE_VERSION } from "./version.ts";
 import { storeRead } from "./storage.ts";
 
 const g = espruinoGlobals();
-
-const hardwareOf = (config: DeviceConfig): FanHardware => config.fan as FanHardware;
-
-const NOT_SHOWN = { settings: undefined, network: undefined };
 
 startFirmware<FanDeviceState, FanDeviceEvent>(g, {
   kind: "fan",
@@ -38,7 +34,7 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
       network: network,
       swVersion: FIRMWARE_VERSION,
     });
-    const maxSpeed = hardwareOf(config).speedPins.length;
+    const maxSpeed = fanHardware(config).speedPins.length;
     const settings = Object.assign({}, booted.state.settings, { maxSpeed: maxSpeed });
     const state = Object.assign({}, booted.state, { settings: settings });
     return { state: state, effects: booted.effects, problems: booted.problems };
@@ -46,8 +42,8 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
   // The closures below keep what they use of the hardware's configuration, not the object:
   // startFirmware lets it go once the hardware has started.
   driver: (config) => {
-    const pins = hardwareOf(config).speedPins.map((name) => pinByName(g, name));
-    const on = hardwareOf(config).activeHigh;
+    const pins = fanHardware(config).speedPins.map((name) => pinByName(g, name));
+    const on = fanHardware(config).activeHigh;
     const off = !on;
     pins.forEach((pin) => {
       g.digitalWrite(pin, off);
@@ -71,9 +67,9 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
     // reading, so none is resident between readings (`I2C1`, once used, would be: some 24
     // variables with its class).
     // What a reading needs, taken now: the configuration goes once the device is up.
-    const sda = pinByName(g, hardwareOf(config).sdaPin);
-    const scl = pinByName(g, hardwareOf(config).sclPin);
-    const address = hardwareOf(config).sensorAddress;
+    const sda = pinByName(g, fanHardware(config).sdaPin);
+    const scl = pinByName(g, fanHardware(config).sclPin);
+    const address = fanHardware(config).sensorAddress;
     const readNow = (reading?: ClimateReading | null): void => {
       if (reading === undefined) {
         const i2c = new g.I2C();
@@ -81,13 +77,13 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
         createBme280(i2c, address, g.setTimeout, nowMs).read(readNow);
       } else runtime.dispatch({ type: "reading", nowMs: nowMs(), reading: reading });
     };
-    runtime.every(hardwareOf(config).readPeriodMs, readNow);
+    runtime.every(fanHardware(config).readPeriodMs, readNow);
     readNow();
   },
   view: {
     pageStates: (state, nowMs) => {
       const fan = state as FanDeviceState;
-      return Object.assign({}, fanStates(fan, nowMs), NOT_SHOWN, {
+      return Object.assign({}, fanStates(fan, nowMs), { settings: undefined, network: undefined }, {
         maxSpeed: fan.settings.maxSpeed,
       });
     },

@@ -150,8 +150,16 @@ export function createMqttNet(
   let created: Result<MqttSession> | null = createSession(config);
   if (!created.ok) return err(created.error);
   let session = created.value;
-  // The closures below keep this scope: let the first session go.
+  // The closures below keep this scope: let the first session go, and keep each port alone
+  // rather than the object, whose long names cost the chip a variable more each.
   created = null;
+  const net = platform.net;
+  const toText = platform.toText;
+  const toBytes = platform.toBytes;
+  const nowMs = platform.nowMs;
+  const later = platform.setTimeout;
+  const cancel = platform.clearTimeout;
+  platform = null as unknown as MqttNetPlatform;
   let socket: EspruinoSocket | null = null;
   let timer: unknown = null;
   const queue: MqttSessionEvent[] = [];
@@ -159,7 +167,7 @@ export function createMqttNet(
 
   const carryOut = (effect: MqttSessionEffect): void => {
     if (effect.type === "send") {
-      if (socket !== null) socket.write(platform.toText(effect.bytes));
+      if (socket !== null) socket.write(toText(effect.bytes));
     } else if (effect.type === "open" || effect.type === "close") {
       // Inline, not helper functions: each resident function costs memory. The socket's
       // listeners keep this scope, so `closing` must not keep the old socket.
@@ -174,18 +182,18 @@ export function createMqttNet(
         // costs memory.
         const heard = (arg?: unknown): void => {
           if (arg === opened) {
-            if (socket === opened) step({ type: "opened", nowMs: platform.nowMs() });
+            if (socket === opened) step({ type: "opened", nowMs: nowMs() });
           } else if (typeof arg === "object" && arg !== null) {
             handlers.log("mqtt socket: " + String(arg));
           } else if (socket !== opened) return;
           else if (typeof arg === "string") {
-            step({ type: "bytes", bytes: platform.toBytes(arg), nowMs: platform.nowMs() });
+            step({ type: "bytes", bytes: toBytes(arg), nowMs: nowMs() });
           } else {
             socket = null;
-            step({ type: "closed", nowMs: platform.nowMs() });
+            step({ type: "closed", nowMs: nowMs() });
           }
         };
-        const opened = platform.net.connect({ host: host, port: port }, heard);
+        const opened = net.connect({ host: host, port: port }, heard);
         socket = opened;
         opened.on("data", heard);
         opened.on("close", heard);
@@ -193,27 +201,27 @@ export function createMqttNet(
       } catch (error) {
         // Espruino's Linux build throws at once for a refused connection or unknown host.
         handlers.log("mqtt connect: " + String(error));
-        platform.setTimeout(() => step({ type: "closed", nowMs: platform.nowMs() }), 0);
+        later(() => step({ type: "closed", nowMs: nowMs() }), 0);
       }
     } else if (effect.type === "message") {
       handlers.event({
         type: "message",
-        nowMs: platform.nowMs(),
+        nowMs: nowMs(),
         topic: effect.topic,
         payload: effect.payload,
         retained: effect.retain,
       });
     } else if (effect.type === "connected") {
-      handlers.event({ type: "connected", nowMs: platform.nowMs() });
+      handlers.event({ type: "connected", nowMs: nowMs() });
     } else if (effect.type === "disconnected") {
-      handlers.event({ type: "disconnected", nowMs: platform.nowMs(), reason: effect.reason });
+      handlers.event({ type: "disconnected", nowMs: nowMs(), reason: effect.reason });
     } else handlers.log("mqtt: " + effect.error);
   };
   // Nothing (the timer) is a `tick`.
   const step = (event?: MqttSessionEvent): void => {
     if (event === undefined) {
       timer = null;
-      event = { type: "tick", nowMs: platform.nowMs() };
+      event = { type: "tick", nowMs: nowMs() };
     }
     queue.push(event);
     if (running) return;
@@ -228,24 +236,24 @@ export function createMqttNet(
       running = false;
     }
     // The next tick, set here rather than in a function of its own (one function fewer).
-    if (timer !== null) platform.clearTimeout(timer);
+    if (timer !== null) cancel(timer);
     timer = null;
     const deadline = nextSessionDeadlineMs(session);
     if (deadline === null) return;
     // `step` itself is the timer's function: no closure (which would also keep this scope,
     // with the last event), no function of its own.
-    timer = platform.setTimeout(
+    timer = later(
       step,
-      Math.min(MAX_TICK_MS, Math.max(0, deadline - platform.nowMs())),
+      Math.min(MAX_TICK_MS, Math.max(0, deadline - nowMs())),
     );
   };
 
   return ok({
     // One function for starting and retrying: each resident function costs memory.
     start: () => {
-      if (session.phase === "waiting") step({ type: "disconnect", nowMs: platform.nowMs() });
+      if (session.phase === "waiting") step({ type: "disconnect", nowMs: nowMs() });
       else if (session.phase !== "idle") return;
-      step({ type: "connect", nowMs: platform.nowMs() });
+      step({ type: "connect", nowMs: nowMs() });
     },
     publish: (topic, payload, retain) => {
       if (session.phase !== "connected") return false;
@@ -255,7 +263,7 @@ export function createMqttNet(
         payload: encodeUtf8(payload),
         qos: 0,
         retain: retain,
-        nowMs: platform.nowMs(),
+        nowMs: nowMs(),
       });
       return true;
     },
@@ -265,7 +273,7 @@ export function createMqttNet(
       step({
         type: "subscribe",
         subscriptions: [{ topic: filter, qos: 0 }],
-        nowMs: platform.nowMs(),
+        nowMs: nowMs(),
       });
     },
   });

@@ -15,7 +15,7 @@ import type { SampleBurst } from "../lib/ports.ts";
 import { bootPlug, nextPlugDeadlineMs, plugStates, stepPlug } from "../lib/plug_device.ts";
 import type { PlugDeviceEvent, PlugDeviceState } from "../lib/plug_device.ts";
 import { createBurstSampler } from "./adc_burst.ts";
-import type { DeviceConfig, PlugHardware } from "./config.ts";
+import { plugHardware } from "./config.ts";
 import type { HardwareRuntime } from "./device_runtime.ts";
 import { espruinoGlobals, pinByName } from "./espruino_types.ts";
 import { startFirmware } from "./firmware.ts";
@@ -24,16 +24,12 @@ import { storeRead } from "./storage.ts";
 
 const g = espruinoGlobals();
 
-const hardwareOf = (config: DeviceConfig): PlugHardware => config.plug as PlugHardware;
-
 const OPEN_RELAY_BURST = new Uint16Array([512, 512]);
-
-const NOT_SHOWN = { settings: undefined, network: undefined };
 
 startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
   kind: "plug",
   boot: (config, store, nowMs, network) => {
-    const hardware = hardwareOf(config);
+    const hardware = plugHardware(config);
     const booted = bootPlug({
       prefix: config.prefix,
       id: config.id,
@@ -54,8 +50,8 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
   // The closures below keep what they use of the hardware's configuration, not the object:
   // startFirmware lets it go once the hardware has started.
   driver: (config) => {
-    const relay = pinByName(g, hardwareOf(config).relayPin);
-    const activeHigh = hardwareOf(config).relayActiveHigh;
+    const relay = pinByName(g, plugHardware(config).relayPin);
+    const activeHigh = plugHardware(config).relayActiveHigh;
     g.pinMode(relay, "output");
     return {
       step: stepPlug,
@@ -66,10 +62,10 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
     };
   },
   hardware: (runtime: HardwareRuntime<PlugDeviceState, PlugDeviceEvent>, config, nowMs) => {
-    const mainsHz = hardwareOf(config).mainsHz;
-    const adcPin = hardwareOf(config).adcPin;
-    const samples = hardwareOf(config).burstSamples;
-    const sliceSamples = hardwareOf(config).sliceSamples;
+    const mainsHz = plugHardware(config).mainsHz;
+    const adcPin = plugHardware(config).adcPin;
+    const samples = plugHardware(config).burstSamples;
+    const sliceSamples = plugHardware(config).sliceSamples;
     // One burst at a time: a slow burst makes the next period skip its reading.
     let sampling = false;
     // One function for the period's tick (called with nothing) and for the burst it
@@ -95,11 +91,14 @@ startFirmware<PlugDeviceState, PlugDeviceEvent>(g, {
         sliceSamples: sliceSamples,
       }).start(measure);
     };
-    runtime.every(hardwareOf(config).measurePeriodMs, measure);
+    runtime.every(plugHardware(config).measurePeriodMs, measure);
   },
   view: {
     pageStates: (state, nowMs) =>
-      Object.assign({}, plugStates(state as PlugDeviceState, nowMs), NOT_SHOWN),
+      Object.assign({}, plugStates(state as PlugDeviceState, nowMs), {
+        settings: undefined,
+        network: undefined,
+      }),
     series: ["power"],
     // Quarter watts, up to 8 kW: more than a plug switches.
     seriesScale: 4,
