@@ -26,7 +26,7 @@ export interface SettingSpec<K extends string = string> {
   /**
    * The property of a settings object that holds the value: the key, except in the
    * firmware's bundle, whose build gives settings shorter properties (a table line's key
-   * is then written `<key>/<field>`; see firmware/property_names.ts).
+   * is then written `<key>/<field>`; see firmware/setting_fields.ts).
    */
   field: K;
   /** Name in the MQTT protocol (`<base>/commands/<name>`, `<base>/states/<name>`), e.g. `hum_on`. */
@@ -60,7 +60,8 @@ export interface SettingOrderRule {
   upper: string;
 }
 
-// The tables: one line per setting, `<key> <name> <access> <shape>`, the shape being
+// The tables: one line per setting, `<key> <name> <access> <shape>` (the firmware's bundle
+// writes `<key>/<field>`, see `SettingSpec.field`), the shape being
 //   number <unit or -> <min> <max> <decimals>
 //   seconds <min> <max>        (seconds on the wire, whole milliseconds in code)
 //   flag                       (ON/OFF on the wire)
