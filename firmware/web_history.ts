@@ -8,8 +8,8 @@
  * every reading, is the only resident part.
  *
  * The default, 60 slots of 10 s per series, costs about 10 variables a series on
- * Espruino (half what 32-bit floats did) (the `lib/history.ts` ring for the simulator keeps 1 s slots, which the chip
- * cannot afford).
+ * Espruino, half what 32-bit floats did. (The `lib/history.ts` ring for the simulator keeps
+ * 1 s slots, which the chip cannot afford.)
  *
  * @module
  */

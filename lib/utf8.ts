@@ -134,8 +134,8 @@ export function encodeUtf8(text: string): Uint8Array {
   // Two passes, the bytes written straight into their array: on Espruino a growing array
   // of numbers costs a variable per byte (600 for one discovery message).
   let size = 0;
-  forEachCodePoint(text, (codePoint) => {
-    size += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+  forEachUtf8Byte(text, () => {
+    size++;
   });
   const bytes = new Uint8Array(size);
   let at = 0;
