@@ -31,14 +31,6 @@ import type { BoundedStore } from "./storage.ts";
 /** Time between two discovery messages. */
 export const DISCOVERY_GAP_MS = 250;
 
-/**
- * Most messages of a batch of states sent in one task. Each publish goes through the MQTT
- * session and the packet encoder, some 20 to 35 ms on Espruino's Linux build (a fan's batch of
- * 31 took a second in one task) and several times that on an ESP8266, where a long task
- * starves Wi-Fi and can trip the watchdog.
- */
-export const PUBLISHES_PER_TASK = 4;
-
 /** A clock that moved this much more (or less) than a timer's period was set. */
 export const CLOCK_JUMP_MS = 60000;
 
@@ -49,7 +41,11 @@ export type RuntimeEvent =
   | { type: "connected"; nowMs: number }
   | { type: "disconnected"; nowMs: number }
   | { type: "message"; nowMs: number; topic: string; payload: Uint8Array; retained: boolean }
-  | { type: "network"; nowMs: number; network: NetworkInfo };
+  | { type: "network"; nowMs: number; network: NetworkInfo }
+  // MQTT sent what was written to its socket (Espruino's `drain`): the outbox goes on (no
+  // step). One message at a time waits in Espruino's send buffer: messages written at once
+  // would sit there, in RAM, until the network takes them.
+  | { type: "sent" };
 
 /** One pure device, as the runtime drives it. */
 export interface DeviceDriver<S extends { bootMs: number }, X> {
@@ -100,23 +96,23 @@ const packStates = (effect: StatesEffect): string => {
   return packed;
 };
 
-// Sends up to `count` messages of a packed batch and returns the rest, packed the same way
-// ("" once all went).
-const publishPacked = (
-  publish: RuntimePorts["publish"],
-  packed: string,
-  count: number,
-): string => {
-  let at = packed.indexOf("\u0000");
-  const prefix = packed.slice(1, at++);
-  for (let sent = 0; sent < count && at < packed.length; sent++) {
-    const nul = packed.indexOf("\u0000", at);
-    const colon = packed.indexOf(":", nul);
-    const end = colon + 1 + parseInt(packed.slice(nul + 1, colon), 10);
-    publish(prefix + packed.slice(at, nul), packed.slice(colon + 1, end), true);
-    at = end;
-  }
-  return at < packed.length ? "b" + prefix + "\u0000" + packed.slice(at) : "";
+// Takes the first message off an outbox item: its topic (or, for a subscription, `""`),
+// its payload (or the filter), whether it is retained, and the rest of a batch ("" when
+// none is left).
+const firstMessage = (item: string): [string, string, boolean, string] => {
+  if (item[0] === "s") return ["", item.slice(1), false, ""];
+  let at = item.indexOf("\u0000");
+  if (item[0] !== "b") return [item.slice(1, at), item.slice(at + 1), item[0] === "r", ""];
+  const prefix = item.slice(1, at++);
+  const nul = item.indexOf("\u0000", at);
+  const colon = item.indexOf(":", nul);
+  const end = colon + 1 + parseInt(item.slice(nul + 1, colon), 10);
+  return [
+    prefix + item.slice(at, nul),
+    item.slice(colon + 1, end),
+    true,
+    end < item.length ? "b" + prefix + "\u0000" + item.slice(end) : "",
+  ];
 };
 
 // What `dispatch` is given to publish the states a step left (a text: compared by value, it
@@ -207,6 +203,8 @@ export function startRuntime<S extends { bootMs: number }, X>(
   // topic never holds a NUL), or a batch of states (`packStates`).
   const outbox: string[] = [];
   let pumpTimer: unknown = null;
+  // A message was written and MQTT has not said it went yet (the `sent` event).
+  let writing = false;
   // The states the last step left to publish (see the `statesDue` effect).
   let statesDue: StatesDueEffect | null = null;
   // The discovery message built last, for the pump, and the options it belongs to.
@@ -221,39 +219,37 @@ export function startRuntime<S extends { bootMs: number }, X>(
       if (pumpTimer === null && outbox.length > 0) pumpTimer = later(pump, 0);
       return;
     }
-    // The discovery message first, alone in its task: a batch may end a task early, and the
-    // next discovery message would take this one's place.
+    if (writing) return;
+    // The discovery message first: the next discovery message would take its place.
     const message = discoveryOut;
     const owner = discoveryOf;
     // Neither stays once sent: the options would outlive the discovery they belong to.
     discoveryOut = null;
     discoveryOf = null;
     if (message !== null) {
+      writing = publish(message.topic, message.payload, true);
       // Disconnected: stop; the next session's `discovery` effect starts over.
-      if (!publish(message.topic, message.payload, true) && discovery === owner) {
-        discovery = null;
-      }
-      if (outbox.length > 0) pumpTimer = later(pump, 0);
+      if (!writing && discovery === owner) discovery = null;
+      if (!writing && outbox.length > 0) pumpTimer = later(pump, 0);
       return;
     }
-    while (outbox.length > 0) {
-      const item = outbox.shift() as string;
-      if (item[0] === "b") {
-        const rest = publishPacked(publish, item, PUBLISHES_PER_TASK);
-        if (rest === "") continue;
-        // The rest in a later task, ahead of anything queued since.
-        outbox.unshift(rest);
-        pumpTimer = later(pump, 0);
-        return;
-      }
-      const end = item.indexOf("\u0000");
-      if (end < 0) subscribe(item.slice(1));
-      else publish(item.slice(1, end), item.slice(end + 1), item[0] === "r");
+    // Disconnected, every message is dropped at once (as MQTT drops a QoS 0 message then).
+    while (outbox.length > 0 && !writing) {
+      const first = firstMessage(outbox.shift() as string);
+      // The rest of a batch stays ahead of anything queued since.
+      if (first[3] !== "") outbox.unshift(first[3]);
+      if (first[0] === "") subscribe(first[1]);
+      else writing = publish(first[0], first[1], first[2]);
     }
   };
   const publishDiscovery = (): void => {
     discoveryTimer = null;
     if (discovery === null) return;
+    // The last one still waits for the pump (MQTT is slow to send): it keeps its place.
+    if (discoveryOut !== null) {
+      discoveryTimer = later(publishDiscovery, DISCOVERY_GAP_MS);
+      return;
+    }
     if (discoveryIndex >= discoveryMessageCount(discovery.kind)) {
       discovery = null;
       return;
@@ -272,6 +268,13 @@ export function startRuntime<S extends { bootMs: number }, X>(
   // `null` carries out the boot's effects, nothing (the device timer) flushes the store and
   // ticks; each step sets the device timer again: one function instead of four.
   const dispatch = (event?: RuntimeEvent | X | typeof STATES_DUE | null): DeviceEffect[] => {
+    const type = event === null || typeof event !== "object" ? "" : (event as RuntimeEvent).type;
+    // A lost connection says nothing more of what it was sending.
+    if (type === "sent" || type === "disconnected") writing = false;
+    if (type === "sent") {
+      if (pumpTimer === null) pumpTimer = later(pump, 0);
+      return [];
+    }
     // Whatever comes next sees the states of the step before it published, as the device
     // would publish them without the deferral.
     if (statesDue !== null && event !== STATES_DUE) dispatch(STATES_DUE);

@@ -42,8 +42,11 @@ export interface EspruinoSocket {
   end(): void;
   /** `data` brings a binary string; `close` ends the connection (also after `error`). */
   on(event: "data", listener: (data: string) => void): void;
-  /** `close`, `end`, `drain` or `error` (with an error object). */
-  on(event: "close" | "end" | "drain" | "error", listener: (error?: unknown) => void): void;
+  /**
+   * `close`, `end`, `drain` (all written bytes sent; Espruino passes the socket, as it
+   * does to the connection's callback) or `error` (with an error object).
+   */
+  on(event: "close" | "end" | "drain" | "error", listener: (arg?: unknown) => void): void;
 }
 
 /** `require("net")`. */

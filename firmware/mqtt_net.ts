@@ -19,7 +19,6 @@ import type {
   MqttSessionEffect,
   MqttSessionEvent,
 } from "../lib/mqtt_session.ts";
-import { encodeUtf8 } from "../lib/utf8.ts";
 import type { Result } from "../lib/result.ts";
 import { err, ok } from "../lib/result.ts";
 import type { EspruinoNet, EspruinoSocket } from "./espruino_types.ts";
@@ -47,7 +46,9 @@ export interface MqttNetPlatform {
 export type MqttNetEvent =
   | { type: "connected"; nowMs: number }
   | { type: "disconnected"; nowMs: number; reason: string }
-  | { type: "message"; nowMs: number; topic: string; payload: Uint8Array; retained: boolean };
+  | { type: "message"; nowMs: number; topic: string; payload: Uint8Array; retained: boolean }
+  // The socket sent everything written to it (its `drain`).
+  | { type: "sent" };
 
 /** What the driver tells its owner. */
 export interface MqttNetHandlers {
@@ -166,8 +167,10 @@ export function createMqttNet(
   let running = false;
 
   const carryOut = (effect: MqttSessionEffect): void => {
-    if (effect.type === "send") {
-      if (socket !== null) socket.write(toText(effect.bytes));
+    if (effect.type === "send" || effect.type === "sendText") {
+      if (socket !== null) {
+        socket.write(effect.type === "send" ? toText(effect.bytes) : effect.text);
+      }
     } else if (effect.type === "open" || effect.type === "close") {
       // Inline, not helper functions: each resident function costs memory. The socket's
       // listeners keep this scope, so `closing` must not keep the old socket.
@@ -177,12 +180,14 @@ export function createMqttNet(
       closing = null;
       if (effect.type === "close") return;
       try {
-        // One listener for the connection (Espruino passes the socket), `data` (a string),
-        // `error` (an object) and `close` (a boolean, or nothing): each resident function
-        // costs memory.
+        // One listener for the connection and each `drain` (Espruino passes the socket to
+        // both), `data` (a string), `error` (an object) and `close` (a boolean, or
+        // nothing): each resident function costs memory.
         const heard = (arg?: unknown): void => {
           if (arg === opened) {
-            if (socket === opened) step({ type: "opened", nowMs: nowMs() });
+            if (socket !== opened) return;
+            if (session.phase === "opening") step({ type: "opened", nowMs: nowMs() });
+            else handlers.event({ type: "sent" });
           } else if (typeof arg === "object" && arg !== null) {
             handlers.log("mqtt socket: " + String(arg));
           } else if (socket !== opened) return;
@@ -196,6 +201,7 @@ export function createMqttNet(
         const opened = net.connect({ host: host, port: port }, heard);
         socket = opened;
         opened.on("data", heard);
+        opened.on("drain", heard);
         opened.on("close", heard);
         opened.on("error", heard);
       } catch (error) {
@@ -260,7 +266,7 @@ export function createMqttNet(
       step({
         type: "publish",
         topic: topic,
-        payload: encodeUtf8(payload),
+        payload: payload,
         qos: 0,
         retain: retain,
         nowMs: nowMs(),

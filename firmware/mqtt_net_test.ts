@@ -51,6 +51,7 @@ class FakeWorld {
   timers: Array<{ id: number; at: number; run: () => void }> = [];
   listeners: Record<string, (arg?: unknown) => void> = {};
   onConnect: (() => void) | null = null;
+  lastSocket: EspruinoSocket | null = null;
   refuse = false;
   log: string[] = [];
   events: string[] = [];
@@ -70,6 +71,7 @@ class FakeWorld {
           this.listeners[event] = listener;
         }) as EspruinoSocket["on"],
       };
+      this.lastSocket = socket;
       return socket;
     },
   };
@@ -173,6 +175,25 @@ Deno.test("a real Mosquitto conversation: connect with a will, subscribe, comman
   assert.equal(world.ended, 0);
   assert.equal(net.publish("plugs/p1/states/power", "OFF", true), true);
   assert.deepEqual(world.log, []);
+});
+
+Deno.test("each drain of the socket, after the one that connects, is a sent event", () => {
+  const world = new FakeWorld();
+  const made = createMqttNet(CONFIG, "10.0.0.5", 1883, world.platform, world.handlers);
+  assert.ok(made.ok);
+  const net = made.value;
+  net.start();
+  world.onConnect?.();
+  assert.equal(world.written.length, 1); // CONNECT
+  // Espruino passes the socket to `drain` as to the connection's callback.
+  const drain = (): void => world.listeners.drain?.(world.lastSocket);
+  drain();
+  assert.deepEqual(world.events, ["sent"]);
+  assert.equal(world.written.length, 1, "a drain does not connect again");
+  world.listeners.data?.(toBinary(fromHex(BROKER_CHUNKS[0] as string)));
+  assert.equal(net.publish("plugs/p1/states/power", "ON", true), true);
+  drain();
+  assert.deepEqual(world.events, ["sent", "connected", "sent"]);
 });
 
 Deno.test("a broker that stops answering is dropped and reconnected, subscriptions again", () => {

@@ -511,8 +511,8 @@ export function settingsChangeEffects<K extends DeviceKind>(
 }
 
 /**
- * The effects of a new MQTT session: availability online, discovery, the command
- * subscription. The caller then publishes every state.
+ * The effects of a new MQTT session: the command subscription, availability online,
+ * discovery. The caller then publishes every state.
  *
  * @param base The device's base topic.
  * @param commandFilter The subscription filter of the device's commands.
@@ -525,7 +525,8 @@ export function settingsChangeEffects<K extends DeviceKind>(
  * const effects = sessionEffects("plugs/p", "plugs/p/commands/+", {
  *   prefix: "", kind: "plugs", id: "p", name: "p", swVersion: "1",
  * });
- * assert.deepEqual(effects[0], {
+ * assert.deepEqual(effects[0], { type: "subscribe", filter: "plugs/p/commands/+" });
+ * assert.deepEqual(effects[1], {
  *   type: "publish", topic: "plugs/p/availability", payload: "online", retain: true,
  * });
  * ```
@@ -536,8 +537,9 @@ export function sessionEffects(
   discovery: DiscoveryOptions,
 ): DeviceEffect[] {
   return [
-    { type: "publish", topic: availabilityTopic(base), payload: "online", retain: true },
+    // Subscribed before it says online: a command sent once it is online is heard.
     { type: "subscribe", filter: commandFilter },
+    { type: "publish", topic: availabilityTopic(base), payload: "online", retain: true },
     { type: "discovery", options: discovery },
   ];
 }

@@ -58,7 +58,7 @@ const published = (effects: DeviceEffect[], param: string) =>
 Deno.test("a session brings the controller online and publishes everything", () => {
   const { state, effects } = run(boot().state, [{ type: "connected", nowMs: 5 }]);
   assert.equal(state.fan.networkUp, true);
-  assert.deepEqual(effects.slice(0, 3).map((e) => e.type), ["publish", "subscribe", "discovery"]);
+  assert.deepEqual(effects.slice(0, 3).map((e) => e.type), ["subscribe", "publish", "discovery"]);
   assert.deepEqual(published(effects, "reason"), ["purge"]);
   assert.deepEqual(published(effects, "hum_on"), [String(DEFAULT_FAN_SETTINGS.humOnPct)]);
 });

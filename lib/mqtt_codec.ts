@@ -18,6 +18,7 @@
 export * from "./mqtt_packet.ts";
 export * from "./mqtt_topic.ts";
 export * from "./mqtt_encode.ts";
+export * from "./mqtt_publish_text.ts";
 export * from "./mqtt_decode.ts";
 export * from "./mqtt_parser.ts";
 export * from "./mqtt_text.ts";

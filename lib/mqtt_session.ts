@@ -25,6 +25,8 @@
 
 import { err, ok, type Result } from "./result.ts";
 import { encodePacket } from "./mqtt_encode.ts";
+import { encodePublishText } from "./mqtt_publish_text.ts";
+import { encodeUtf8 } from "./utf8.ts";
 import type { MqttPacket, MqttSubscription } from "./mqtt_packet.ts";
 import { createParser } from "./mqtt_parser.ts";
 import { topicFilterError, topicNameError } from "./mqtt_topic.ts";
@@ -179,15 +181,27 @@ const onPublish = (
 ) => {
   const topicError = topicNameError(event.topic);
   if (topicError !== null) return refuse(effects, "publish: " + topicError);
-  if (!(event.payload instanceof Uint8Array) || typeof event.retain !== "boolean") {
+  const payload = event.payload;
+  if (
+    !(payload instanceof Uint8Array || typeof payload === "string") ||
+    typeof event.retain !== "boolean"
+  ) {
     return refuse(effects, "publish: payload or retain is invalid");
   }
   if (event.qos === 0) {
     if (next.phase !== "connected") return;
+    if (typeof payload === "string") {
+      // Text goes out as its packet's text: no copies of the payload as bytes.
+      const packet = encodePublishText(event.topic, payload, event.retain);
+      if (!packet.ok) return refuse(effects, packet.error);
+      effects.push({ type: "sendText", text: packet.value });
+      next.lastSentMs = event.nowMs;
+      return;
+    }
     const packet: MqttPacket = {
       cmd: "publish",
       topic: event.topic,
-      payload: event.payload,
+      payload: payload,
       qos: 0,
       retain: event.retain,
       dup: false,
@@ -201,7 +215,7 @@ const onPublish = (
   let item: MqttInflight = {
     messageId: allocateMessageId(next),
     topic: event.topic,
-    payload: event.payload,
+    payload: typeof payload === "string" ? encodeUtf8(payload) : payload,
     retain: event.retain,
     sentMs: null,
     dup: false,

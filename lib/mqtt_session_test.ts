@@ -162,6 +162,37 @@ Deno.test("QoS 1 publish is resent with DUP until PUBACK, then forgotten", () =>
   assert.deepEqual(acked.session.inflight, []);
 });
 
+Deno.test("a QoS 0 publish of text goes out as its packet's text; at QoS 1 it is kept as bytes", () => {
+  const start = connected();
+  const text = (qos: 0 | 1, topic = "fans/f1/state"): MqttSessionEvent => ({
+    type: "publish",
+    topic: topic,
+    payload: '{"temp":"20°"}',
+    qos: qos,
+    retain: true,
+    nowMs: 30000,
+  });
+  const quick = stepSession(start.session, text(0));
+  const bytes = bytesOf({
+    cmd: "publish",
+    topic: "fans/f1/state",
+    payload: new TextEncoder().encode('{"temp":"20°"}'),
+    qos: 0,
+    retain: true,
+    dup: false,
+  });
+  assert.deepEqual(quick.effects, [{ type: "sendText", text: String.fromCharCode(...bytes) }]);
+  // It counts as traffic for the keep-alive.
+  assert.equal(quick.session.lastSentMs, 30000);
+  const kept = stepSession(start.session, text(1));
+  assert.deepEqual(kept.session.inflight[0]?.payload, new TextEncoder().encode('{"temp":"20°"}'));
+  assert.deepEqual(stepSession(start.session, text(0, "fans/+")).effects, [
+    { type: "error", error: "publish: topic name contains a wildcard" },
+  ]);
+  // Offline, a QoS 0 message is dropped, as bytes are.
+  assert.deepEqual(stepSession(fresh(), text(0)).effects, []);
+});
+
 Deno.test("at most maxInflight unacknowledged publishes are kept", () => {
   const event = (nowMs: number): MqttSessionEvent => ({
     type: "publish",

@@ -180,7 +180,8 @@ export type MqttSessionEvent =
   | {
     type: "publish";
     topic: string;
-    payload: Uint8Array;
+    /** Bytes, or text sent as UTF-8 (a QoS 0 one then goes out as a `sendText`). */
+    payload: Uint8Array | string;
     qos: 0 | 1;
     retain: boolean;
     nowMs: number;
@@ -203,6 +204,8 @@ export type MqttSessionEvent =
 export type MqttSessionEffect =
   | { type: "open" }
   | { type: "send"; bytes: Uint8Array }
+  // A packet as a binary string, one character per byte (a QoS 0 publish of text).
+  | { type: "sendText"; text: string }
   | { type: "close" }
   | { type: "message"; topic: string; payload: Uint8Array; qos: 0 | 1; retain: boolean }
   | { type: "connected"; sessionPresent: boolean }

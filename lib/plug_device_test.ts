@@ -57,16 +57,16 @@ function run(state: PlugDeviceState, events: PlugDeviceEvent[]) {
 
 const publishes = (effects: DeviceEffect[]) => effectPublishes(effects);
 
-Deno.test("a new session announces availability, subscribes, discovers and publishes all", () => {
+Deno.test("a new session subscribes, announces availability, discovers and publishes all", () => {
   const { state, effects } = run(boot().state, [{ type: "connected", nowMs: 10 }]);
-  assert.deepEqual(effects.slice(0, 3).map((e) => e.type), ["publish", "subscribe", "discovery"]);
-  assert.deepEqual(effects[0], {
+  assert.deepEqual(effects.slice(0, 3).map((e) => e.type), ["subscribe", "publish", "discovery"]);
+  assert.deepEqual(effects[0], { type: "subscribe", filter: "plugs/p1/commands/+" });
+  assert.deepEqual(effects[1], {
     type: "publish",
     topic: "plugs/p1/availability",
     payload: "online",
     retain: true,
   });
-  assert.deepEqual(effects[1], { type: "subscribe", filter: "plugs/p1/commands/+" });
   const topics = publishes(effects).map((e) => e.topic);
   assert.ok(topics.includes("plugs/p1/states/power"));
   assert.ok(topics.includes("plugs/p1/states/watts"));

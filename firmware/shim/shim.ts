@@ -211,7 +211,9 @@ export class EspruinoShim {
       defer: (run) => internal.setTimeout(run, 0),
       onTraffic: options.onTraffic,
       settle: () => {
-        this.timers.runZeroDelay();
+        // The firmware's own zero-delay work, and the shim's (a socket's `drain`), until
+        // neither arms more.
+        while (this.#internal.runZeroDelay() + this.timers.runZeroDelay() > 0);
       },
     });
     this.http = new ShimHttp({

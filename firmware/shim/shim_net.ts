@@ -50,6 +50,7 @@ export class ShimSocket extends ShimEmitter {
   readonly number: number;
   #node: Socket | null;
   #write: (bytes: Uint8Array) => void;
+  #wrote: () => void;
 
   /**
    * Wraps a Node socket.
@@ -57,12 +58,19 @@ export class ShimSocket extends ShimEmitter {
    * @param number Connection number.
    * @param node The Node socket, or `null` for a connection that failed at once.
    * @param write Called with each write's bytes (tap), before they go out.
+   * @param wrote Called after each write that went out (the net then says `drain`).
    */
-  constructor(number: number, node: Socket | null, write: (bytes: Uint8Array) => void) {
+  constructor(
+    number: number,
+    node: Socket | null,
+    write: (bytes: Uint8Array) => void,
+    wrote: () => void = () => {},
+  ) {
     super();
     this.number = number;
     this.#node = node;
     this.#write = write;
+    this.#wrote = wrote;
   }
 
   /**
@@ -77,6 +85,7 @@ export class ShimSocket extends ShimEmitter {
     const bytes = toBytes(data);
     this.#write(bytes);
     node.write(Buffer.from(bytes));
+    this.#wrote();
     return true;
   }
 
@@ -212,13 +221,27 @@ export class ShimNet {
     }
     const node = createConnection({ host: options.host ?? "127.0.0.1", port: options.port ?? 80 });
     node.setNoDelay(true);
-    const socket = new ShimSocket(number, node, out);
+    const invoke = this.#options.invoke;
+    // Espruino says `drain` (passing the socket) once its send buffer is empty, in a pass of
+    // its idle loop after the write; here the network takes every write at once, so the
+    // next task of the virtual clock says it, once for the writes of one task.
+    let draining = false;
+    const wrote = (): void => {
+      if (draining) return;
+      draining = true;
+      this.#options.defer(() => {
+        draining = false;
+        // Nor does Espruino say it once the socket is closing.
+        if (!node.destroyed && !node.writableEnded) socket.emit("drain", socket);
+      });
+    };
+    const socket = new ShimSocket(number, node, out, wrote);
     this.#live[number] = { node, socket };
     tap?.({ socket: number, type: "open" });
-    const invoke = this.#options.invoke;
     node.on("connect", () => {
-      // Espruino passes the socket.
+      // Espruino passes the socket, and says `drain` when there is nothing to send yet.
       if (callback !== undefined) invoke(() => callback(socket));
+      wrote();
     });
     node.on("data", (chunk: Buffer) => {
       const bytes = new Uint8Array(chunk);

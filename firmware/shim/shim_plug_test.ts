@@ -27,7 +27,8 @@ Deno.test("plug bundle: online, retained states, and power ON/OFF/TOGGLE drive t
     await h.drive(() => last(h, `${BASE}/availability`) === "online", "online");
     await h.drive(() => last(h, `${BASE}/states/power`) === "OFF", "states");
     assert.match(shim.printed.join("\n"), /plug p1 up/);
-    // A client that comes later gets the states as retained messages.
+    // A client that comes later, once every state went out, gets them as retained messages.
+    await h.drive(() => last(h, `${BASE}/state`) !== undefined, "snapshot");
     const late = await mqtt.connectAsync(h.broker.url, { clientId: "late" });
     const retained: Record<string, string> = {};
     late.on("message", (topic, payload, packet) => {
