@@ -120,6 +120,15 @@ const plugWorld = (options: { publishMs?: number; sendMs?: number } = {}) => {
       connected = false;
       dispatch({ type: "disconnected", nowMs: now });
     },
+    /** An MQTT command to the plug, as the session delivers it. */
+    command: (param: string, payload: string) =>
+      dispatch({
+        type: "message",
+        nowMs: now,
+        topic: "plugs/p1/commands/" + param,
+        payload: new TextEncoder().encode(payload),
+        retained: false,
+      }),
   };
 };
 
@@ -156,13 +165,7 @@ Deno.test("while MQTT still holds a message, the next waits: the same messages, 
     };
     w.connect();
     w.advance(w.now() + 60000);
-    w.dispatch({
-      type: "message",
-      nowMs: w.now(),
-      topic: "plugs/p1/commands/power",
-      payload: new TextEncoder().encode("ON"),
-      retained: false,
-    });
+    w.command("power", "ON");
     w.advance(w.now() + 60000);
     // What a retained topic ends with (discovery and states interleave by timing).
     const last = new Map(w.published.map((m) => [m.topic, m.payload]));
@@ -178,18 +181,12 @@ Deno.test("while MQTT still holds a message, the next waits: the same messages, 
   }
 });
 
-Deno.test("a step's publishes go out in order, after the step, in one later task", () => {
+Deno.test("a step's publishes go out in order, after the step", () => {
   const w = plugWorld();
   w.connect();
   w.advance(w.now());
   const before = w.published.length;
-  w.dispatch({
-    type: "message",
-    nowMs: w.now(),
-    topic: "plugs/p1/commands/power",
-    payload: new TextEncoder().encode("ON"),
-    retained: false,
-  });
+  w.command("power", "ON");
   assert.deepEqual(w.outputs.at(-1), { type: "relay", on: true }); // outputs at once
   assert.equal(w.published.length, before);
   w.advance(w.now());
@@ -212,15 +209,7 @@ Deno.test("states a step left are published before the next event steps", () => 
   w.connect();
   w.advance(w.now());
   const before = w.published.length;
-  for (const payload of ["1000", "2000"]) {
-    w.dispatch({
-      type: "message",
-      nowMs: w.now(),
-      topic: "plugs/p1/commands/max_power",
-      payload: new TextEncoder().encode(payload),
-      retained: false,
-    });
-  }
+  for (const payload of ["1000", "2000"]) w.command("max_power", payload);
   w.advance(w.now());
   const sent = w.published.slice(before).filter((m) => m.topic === "plugs/p1/states/max_power");
   assert.deepEqual(sent.map((m) => m.payload), ["1000", "2000"], "each step's change goes out");
@@ -270,14 +259,7 @@ Deno.test("discovery stops when the session drops and starts over with the next 
 Deno.test("commands reach the device; saves go through the bounded store", () => {
   const w = plugWorld();
   w.connect();
-  const command = (payload: string) =>
-    w.dispatch({
-      type: "message",
-      nowMs: w.now(),
-      topic: "plugs/p1/commands/power",
-      payload: new TextEncoder().encode(payload),
-      retained: false,
-    });
+  const command = (payload: string) => w.command("power", payload);
   command("ON");
   assert.deepEqual(w.outputs.at(-1), { type: "relay", on: true });
   assert.equal(w.files["hg.relay"], "ON");
