@@ -83,7 +83,9 @@ startFirmware<FanDeviceState, FanDeviceEvent>(g, {
   view: {
     pageStates: (state, nowMs) => {
       const fan = state as FanDeviceState;
-      return Object.assign({}, fanStates(fan, nowMs), { settings: undefined, network: undefined }, {
+      return Object.assign({}, fanStates(fan, nowMs), {
+        settings: undefined,
+        network: undefined,
         maxSpeed: fan.settings.maxSpeed,
       });
     },

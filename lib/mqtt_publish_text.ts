@@ -11,7 +11,7 @@
 import { err, ok, type Result } from "./result.ts";
 import { forEachUtf8Byte } from "./utf8.ts";
 import { topicNameError } from "./mqtt_topic.ts";
-import { MAX_REMAINING_LENGTH } from "./mqtt_encode.ts";
+import { encodeRemainingLength, MAX_REMAINING_LENGTH } from "./mqtt_encode.ts";
 
 // The text's UTF-8 bytes as a binary string: the text itself when it is ASCII.
 const utf8Binary = (text: string): string => {
@@ -46,17 +46,14 @@ export function encodePublishText(topic: string, payload: string, retain: boolea
   if (topicError !== null) return err("publish: " + topicError);
   const topicBytes = utf8Binary(topic);
   const payloadBytes = utf8Binary(payload);
-  let remaining = 2 + topicBytes.length + payloadBytes.length;
-  if (remaining > MAX_REMAINING_LENGTH) {
+  const length = encodeRemainingLength(2 + topicBytes.length + payloadBytes.length);
+  if (!length.ok) {
     return err("publish: packet is longer than " + MAX_REMAINING_LENGTH + " bytes");
   }
   let header = String.fromCharCode(retain ? 0x31 : 0x30);
-  // The remaining length, seven bits at a time, lowest first.
-  do {
-    const low = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    header += String.fromCharCode(remaining > 0 ? low | 0x80 : low);
-  } while (remaining > 0);
+  for (let index = 0; index < length.value.length; index++) {
+    header += String.fromCharCode(length.value[index] as number);
+  }
   header += String.fromCharCode(topicBytes.length >> 8, topicBytes.length & 0xff);
   return ok(header + topicBytes + payloadBytes);
 }

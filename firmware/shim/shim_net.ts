@@ -50,27 +50,20 @@ export class ShimSocket extends ShimEmitter {
   readonly number: number;
   #node: Socket | null;
   #write: (bytes: Uint8Array) => void;
-  #wrote: () => void;
 
   /**
    * Wraps a Node socket.
    *
    * @param number Connection number.
    * @param node The Node socket, or `null` for a connection that failed at once.
-   * @param write Called with each write's bytes (tap), before they go out.
-   * @param wrote Called after each write that went out (the net then says `drain`).
+   * @param write Called with each write's bytes (the tap, and the net's `drain`), before
+   *   they go out.
    */
-  constructor(
-    number: number,
-    node: Socket | null,
-    write: (bytes: Uint8Array) => void,
-    wrote: () => void = () => {},
-  ) {
+  constructor(number: number, node: Socket | null, write: (bytes: Uint8Array) => void) {
     super();
     this.number = number;
     this.#node = node;
     this.#write = write;
-    this.#wrote = wrote;
   }
 
   /**
@@ -85,7 +78,6 @@ export class ShimSocket extends ShimEmitter {
     const bytes = toBytes(data);
     this.#write(bytes);
     node.write(Buffer.from(bytes));
-    this.#wrote();
     return true;
   }
 
@@ -235,7 +227,10 @@ export class ShimNet {
         if (!node.destroyed && !node.writableEnded) socket.emit("drain", socket);
       });
     };
-    const socket = new ShimSocket(number, node, out, wrote);
+    const socket = new ShimSocket(number, node, (bytes) => {
+      out(bytes);
+      wrote();
+    });
     this.#live[number] = { node, socket };
     tap?.({ socket: number, type: "open" });
     node.on("connect", () => {
