@@ -296,7 +296,13 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     out.push("        __made = 0;");
     out.push("        __c = [];");
     out.push("      }");
-    out.push("      m = __c[n] = " + LAZY_MAKER + "(n);");
+    // Made first, stored after: in `__c[n] = __make(n)` Espruino 2v29 holds the slot of
+    // the array `__c` was before the make, which a nested make may drop (above); its
+    // garbage collector does not see that pending slot, frees the array and the store
+    // then writes into freed variables (a corrupt heap, found with a collection forced at
+    // every make; firmware/MEMORY.md round 15).
+    out.push("      m = " + LAZY_MAKER + "(n);");
+    out.push("      __c[n] = m;");
     out.push("      if (!__evictPending) {");
     out.push("        __evictPending = true;");
     out.push("        setTimeout(__evict, 0);");

@@ -159,3 +159,21 @@ Deno.test("a long task drops what it made, constants too, and makes them again a
   for (let i = 1; i < MADE_PER_TASK; i++) pick(i);
   assert.equal(pick(0), g0, "nothing dropped within a task's first bindings");
 });
+
+Deno.test("a binding whose making drops the cache is kept in the cache that stays", () => {
+  // Making TABLE makes more functions than a task keeps, so the cache is dropped half-way
+  // through TABLE's own making; TABLE must land in the new cache, not in the dropped one.
+  const count = MADE_PER_TASK + 2;
+  const functions = Array.from(
+    { length: count },
+    (_, i) => `  function f${i}(x) {\n    return x + ${i};\n  }`,
+  );
+  const calls = functions.map((_, i) => `f${i}(1)`).join(", ");
+  const bundle = "(() => {\n  // lib/many.ts\n" + functions.join("\n") +
+    `\n  var TABLE = [${calls}];\n\n  // main.ts\n  globalThis.table = () => TABLE;\n})();\n`;
+  const lazy = load(lazyModules(bundle, LIB));
+  const table = lazy.scope.table as () => number[];
+  const made = table();
+  assert.deepEqual(made, Array.from({ length: count }, (_, i) => 1 + i));
+  assert.equal(table(), made, "made once in the task, then read from the cache");
+});
