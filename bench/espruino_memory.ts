@@ -11,11 +11,14 @@
  * Run: `deno task build:firmware`, then
  * `deno run -A bench/espruino_memory.ts --espruino <espruino> [--writer <espruino>]
  * [--kind plug|fan] [--bundle dist/plug.js] [--no-hooks] [--variables N] [--least]
- * [--device-log FILE] [--no-web] [--json]`.
+ * [--device-log FILE] [--no-web] [--dense] [--json]`.
  *
  * - `--writer`: the binary that writes Storage (a 32-bit build with a fixed table of
  *   variables cannot hold the whole bundle as one string; the flash file is the same).
  * - `--no-hooks`: without the hooks that read memory inside requests (about 60 variables).
+ * - `--dense`: the hooks also read memory each time the bundle makes a lazy binding (see
+ *   firmware/lazy_modules.ts), from the first telemetry on: many readings inside every
+ *   task, not only at its writes, so a request's reading comes near its deepest moment.
  * - `--variables N`: the device gets N variables (a measuring build that reads `ESPR_VARS`).
  * - `--least`: searches the fewest variables with which the whole run passes.
  * - `--no-web`: the MQTT part only, without the web requests.
@@ -56,9 +59,11 @@ export interface MemoryReport {
 const HOST = "127.0.0.1";
 const PASSWORD = "measure-pass-1";
 
-// Reads memory at every request, response write and MQTT write, keeping the highest.
+// Reads memory at every request, response write and MQTT write, keeping the highest;
+// `__dense(maker)` adds a reading each time the bundle's lazy-binding maker runs.
 const HOOKS = `var __pk=0,__pl={};
 function __m(){var u=process.memory().usage;if(u>__pk)__pk=u;}
+function __dense(k){var f=global[k];global[k]=function(v){__m();return f(v);};}
 function __pp(){var p=__pk;__pk=0;return p;}
 function __probe(l){var u=process.memory().usage;if(!(__pl[l]>=u))__pl[l]=u;if(u>__pk)__pk=u;}
 (function(){var H=require("http"),N=require("net"),cs=H.createServer,cn=N.connect;
@@ -229,6 +234,27 @@ export interface MeasureOptions {
   deviceLog?: string;
   /** Whether the web requests run (default true); without them, MQTT only. */
   web?: boolean;
+  /** Whether the hooks also read memory at every lazy binding made (see `--dense`). */
+  dense?: boolean;
+}
+
+/**
+ * The name of a bundle's lazy-binding maker (flash_bindings.ts:
+ * `function $f(v){return $hg(v,0)||eval($hg(v,1))}`), or null for a bundle without one.
+ *
+ * @param bundle The bundle's text.
+ * @returns The maker's global name.
+ * @example
+ * ```ts
+ * import { lazyMakerName } from "./espruino_memory.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(lazyMakerName("function $f(_){return $hg(_,0)||eval($hg(_,1))}"), "$f");
+ * assert.equal(lazyMakerName("print(1)"), null);
+ * ```
+ */
+export function lazyMakerName(bundle: string): string | null {
+  const found = /function (\$[\w$]*)\(([\w$]+)\)\{return \$[\w$]*\(\2,0\)\|\|/.exec(bundle);
+  return found === null ? null : found[1] as string;
 }
 
 /**
@@ -292,6 +318,11 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
     };
     const idle = await idleNow();
     await peak("boot");
+    if (options.hooks && options.dense) {
+      const maker = lazyMakerName(await Deno.readTextFile(options.bundle));
+      if (maker === null) throw new Error("--dense: the bundle has no lazy-binding maker");
+      await device.ask("dense", `__dense(${JSON.stringify(maker)})`);
+    }
     observer.publish(base + "/commands/telemetry", "10");
     await sleep(25000);
     await peak("telemetry");
@@ -421,6 +452,7 @@ if (import.meta.main) {
       "device-log": { type: "string" },
       "no-web": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      dense: { type: "boolean", default: false },
     },
   });
   if (values.espruino === "") {
@@ -441,6 +473,7 @@ if (import.meta.main) {
     variables: parseInt(values.variables, 10),
     deviceLog: values["device-log"],
     web: !values["no-web"],
+    dense: values.dense,
   };
   const show = (report: MemoryReport): void => {
     if (values.json) {
