@@ -11,11 +11,14 @@
  * Run: `deno task build:firmware`, then
  * `deno run -A bench/espruino_memory.ts --espruino <espruino> [--writer <espruino>]
  * [--kind plug|fan] [--bundle dist/plug.js] [--no-hooks] [--variables N] [--least]
- * [--device-log FILE] [--no-web] [--dense] [--json]`.
+ * [--device-log FILE] [--no-web] [--dense] [--build-crypto] [--json]`.
  *
  * - `--writer`: the binary that writes Storage (a 32-bit build with a fixed table of
  *   variables cannot hold the whole bundle as one string; the flash file is the same).
  * - `--no-hooks`: without the hooks that read memory inside requests (about 60 variables).
+ * - `--build-crypto`: the bundle gets the Linux build's whole `crypto` module; by default
+ *   it gets what an ESP8266_4MB's has, `SHA1` alone (a boot file wraps `require`, some 10
+ *   variables), so a login hashes the way it does on the chip (`pbkdf2-sha1`).
  * - `--dense`: the hooks also read memory each time the bundle makes a lazy binding (see
  *   firmware/lazy_modules.ts), from the first telemetry on: many readings inside every
  *   task, not only at its writes, so a request's reading comes near its deepest moment.
@@ -72,6 +75,12 @@ s.write=function(d){__m();return w.call(s,d);};s.end=function(d){__m();return e.
 cb(q,s);});};
 N.connect=function(o,c){var k=cn.call(N,o,c),w=k.write;k.write=function(d){__m();return w.call(k,d);};return k;};
 })();
+`;
+
+// An ESP8266_4MB's `crypto` has SHA1 alone (no SHA256, no PBKDF2): the Linux build's
+// module is cut down to that, so the chip's hashing path is the one measured.
+const CHIP_CRYPTO = `(function(){var r=require;global.require=function(m){var x=r(m);
+return m==="crypto"?{SHA1:x.SHA1}:x;};})();
 `;
 
 const freePort = (): number => {
@@ -236,6 +245,8 @@ export interface MeasureOptions {
   web?: boolean;
   /** Whether the hooks also read memory at every lazy binding made (see `--dense`). */
   dense?: boolean;
+  /** Whether the bundle gets the build's whole `crypto` (default: SHA1 alone, as a chip). */
+  buildCrypto?: boolean;
 }
 
 /**
@@ -285,6 +296,10 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
   if (options.hooks) {
     await Deno.writeTextFile(dir + "/hooks.js", HOOKS);
     files[".boot0"] = dir + "/hooks.js";
+  }
+  if (!options.buildCrypto) {
+    await Deno.writeTextFile(dir + "/crypto.js", CHIP_CRYPTO);
+    files[".boot1"] = dir + "/crypto.js";
   }
   await writeStorage(options.writer, dir, files);
 
@@ -453,6 +468,7 @@ if (import.meta.main) {
       "no-web": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       dense: { type: "boolean", default: false },
+      "build-crypto": { type: "boolean", default: false },
     },
   });
   if (values.espruino === "") {
@@ -474,6 +490,7 @@ if (import.meta.main) {
     deviceLog: values["device-log"],
     web: !values["no-web"],
     dense: values.dense,
+    buildCrypto: values["build-crypto"],
   };
   const show = (report: MemoryReport): void => {
     if (values.json) {
