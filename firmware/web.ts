@@ -128,17 +128,22 @@ export const ANSWER_CHUNK_CHARS = 256;
  */
 export function sendResponse(res: EspruinoHttpResponse, response: WebResponse): void {
   const more = response.more;
-  const headers = Object.assign({}, SECURITY_HEADERS, response.headers);
+  // The headers object is made as writeHead's argument so it goes once they are written,
+  // not while the body is (some 20 variables on an ESP8266).
+  res.writeHead(response.status, answerHeaders(response, more === undefined));
   if (more === undefined) {
-    headers["content-length"] = String(response.body.length);
-    res.writeHead(response.status, headers);
     res.end(response.body);
     return;
   }
-  res.writeHead(response.status, headers);
   sendRest(res, more);
-  res.write(response.body);
+  if (response.body !== "") res.write(response.body);
 }
+
+const answerHeaders = (response: WebResponse, whole: boolean): Record<string, string> => {
+  const headers = Object.assign({}, SECURITY_HEADERS, response.headers);
+  if (whole) headers["content-length"] = String(response.body.length);
+  return headers;
+};
 
 // A function of its own: the drain listener keeps `res` and `more` alive, not the answer's
 // first part and headers.

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { joinParts } from "../lib/web_http.ts";
+
 /** A set of series sharing one time axis. */
 export interface ChipHistory {
   /** Length of a slot. */
@@ -132,15 +134,88 @@ const slotValue = (history: ChipHistory, series: number, slot: number): number =
 const jsonNumber = (value: number): string =>
   isNaN(value) ? "null" : String(Math.round(value * 100) / 100);
 
+// The mean of the first series over the `meanSlots` slots up to `slot` (NaN for none).
+const meanAt = (history: ChipHistory, first: number, slot: number, meanSlots: number): number => {
+  let sum = 0;
+  let count = 0;
+  for (let from = Math.max(first, slot - meanSlots + 1); from <= slot; from++) {
+    const value = slotValue(history, 0, from);
+    if (!isNaN(value)) {
+      sum += value;
+      count++;
+    }
+  }
+  return count > 0 ? sum / count : NaN;
+};
+
 /**
- * The history as `GET api/history` answers it, as JSON text: `{slotMs, startMs,
- * <series>: [...]}`, oldest slot first, the last one holding now; with `meanSlots` > 0
- * also `mean`, the running mean of the first series over that many slots, and
- * `meanWindowMs`. Empty slots are `null`.
+ * The history as `GET api/history` answers it, as JSON text in parts, a number at a
+ * time: `{slotMs, startMs, <series>: [...]}`, oldest slot first, the last one holding
+ * now; with `meanSlots` > 0 also `mean`, the running mean of the first series over that
+ * many slots, and `meanWindowMs`. Empty slots are `null`.
  *
- * Why text and not an object for `JSON.stringify`: on Espruino every array element is a
- * variable or two, so the arrays of a 60-slot answer took some 400 of the chip's 1,600;
- * the text is written a number at a time and is all that is ever held.
+ * Why parts: on Espruino every array element is a variable or two, so the arrays of a
+ * 60-slot answer took some 400 of the chip's 1,600 variables, and the whole text some 75
+ * more; the chip sends each part as it is made (`firmware/web.ts`), so only a few hundred
+ * characters are ever held. The slots are fixed when this is called.
+ *
+ * @param history The history.
+ * @param nowMs Now; the last slot is the one holding it.
+ * @param meanSlots Slots in the running mean, or 0 for none.
+ * @returns The parts: one per call, then `null`.
+ * @example
+ * ```ts
+ * import { createChipHistory, historyParts } from "./web_history.ts";
+ * import { recordReading } from "./web_history_record.ts";
+ * import assert from "node:assert/strict";
+ * const history = createChipHistory(["power"], 2, 1000, 4);
+ * recordReading(history, [10], 1000);
+ * const next = historyParts(history, 1000, 0);
+ * const parts = [];
+ * for (let part = next(); part !== null; part = next()) parts.push(part);
+ * assert.deepEqual(parts, ['{"slotMs":1000,"startMs":0', ',"power":[null', ",10]", "}"]);
+ * ```
+ */
+export function historyParts(
+  history: ChipHistory,
+  nowMs: number,
+  meanSlots: number,
+): () => string | null {
+  const last = Math.floor(nowMs / history.slotMs);
+  const first = last - history.slots + 1;
+  const names = history.names;
+  // The series written so far (-1 before the opening); the mean is one past the names.
+  let series = -1;
+  let slot = first;
+  const seriesCount = names.length + (meanSlots > 0 ? 1 : 0);
+  return () => {
+    if (series < 0) {
+      series = 0;
+      return '{"slotMs":' + history.slotMs + ',"startMs":' + first * history.slotMs;
+    }
+    if (series >= seriesCount) {
+      if (series > seriesCount) return null;
+      series++;
+      return (meanSlots > 0 ? ',"meanWindowMs":' + meanSlots * history.slotMs : "") + "}";
+    }
+    const mean = series === names.length;
+    let part = slot > first ? "," : ',"' + (mean ? "mean" : names[series]) + '":[';
+    part += jsonNumber(
+      mean ? meanAt(history, first, slot, meanSlots) : slotValue(history, series, slot),
+    );
+    if (slot < last) {
+      slot++;
+      return part;
+    }
+    series++;
+    slot = first;
+    return part + "]";
+  };
+}
+
+/**
+ * The history as `GET api/history` answers it, as one JSON text (see
+ * {@linkcode historyParts}, which the chip sends instead).
  *
  * @param history The history.
  * @param nowMs Now; the last slot is the one holding it.
@@ -160,31 +235,5 @@ const jsonNumber = (value: number): string =>
  * ```
  */
 export function historyText(history: ChipHistory, nowMs: number, meanSlots: number): string {
-  const last = Math.floor(nowMs / history.slotMs);
-  const first = last - history.slots + 1;
-  let text = '{"slotMs":' + history.slotMs + ',"startMs":' + first * history.slotMs;
-  for (let series = 0; series < history.names.length; series++) {
-    text += ',"' + history.names[series] + '":[';
-    for (let slot = first; slot <= last; slot++) {
-      text += (slot > first ? "," : "") + jsonNumber(slotValue(history, series, slot));
-    }
-    text += "]";
-  }
-  if (meanSlots > 0) {
-    text += ',"mean":[';
-    for (let slot = first; slot <= last; slot++) {
-      let sum = 0;
-      let count = 0;
-      for (let from = Math.max(first, slot - meanSlots + 1); from <= slot; from++) {
-        const value = slotValue(history, 0, from);
-        if (!isNaN(value)) {
-          sum += value;
-          count++;
-        }
-      }
-      text += (slot > first ? "," : "") + jsonNumber(count > 0 ? sum / count : NaN);
-    }
-    text += '],"meanWindowMs":' + meanSlots * history.slotMs;
-  }
-  return text + "}";
+  return joinParts("", historyParts(history, nowMs, meanSlots));
 }

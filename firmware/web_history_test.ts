@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createChipHistory, historyText } from "./web_history.ts";
+import { createChipHistory, historyParts, historyText } from "./web_history.ts";
 
 const historyJson = (
   history: Parameters<typeof historyText>[0],
@@ -103,6 +103,37 @@ Deno.test("the running mean covers the last meanSlots slots that have a value", 
             assert.ok(value !== null && Math.abs(value - want) <= 0.02, `${value} ${want}`);
           }
         });
+      },
+    ),
+  );
+});
+
+Deno.test("the history's parts are short and make the whole text", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: 900000 }),
+          fc.double({ min: -1e4, max: 1e4, noNaN: true }),
+        ),
+      ),
+      fc.integer({ min: 0, max: 900000 }),
+      fc.integer({ min: 0, max: 10 }),
+      (readings, nowMs, meanSlots) => {
+        const history = createChipHistory(["humidity", "temperature"], SLOTS, SLOT_MS, 100);
+        for (const [t, value] of [...readings].sort((a, b) => a[0] - b[0])) {
+          recordReading(history, [value, -value], t);
+        }
+        const next = historyParts(history, nowMs, meanSlots);
+        let text = "";
+        for (let part = next(); part !== null; part = next()) {
+          assert.ok(part.length <= 40, part);
+          text += part;
+        }
+        assert.equal(next(), null, "stays ended");
+        const json = JSON.parse(text);
+        assert.equal((json.humidity as unknown[]).length, SLOTS);
+        assert.equal(json.mean === undefined, meanSlots === 0);
       },
     ),
   );

@@ -22,7 +22,7 @@ import type { WebDeviceFacts, WebDevicePort, WebSecrets, WebWifi } from "../lib/
 import type { EspruinoCrypto } from "./espruino_types.ts";
 import type { ChipWeb, WebCommandEvent, WebDeviceState } from "./web_context.ts";
 import { chipAccountHashing, chooseIterations, randomHex } from "./web_crypto.ts";
-import { historyText } from "./web_history.ts";
+import { historyParts } from "./web_history.ts";
 import { storeRead, storeWrite } from "./storage.ts";
 import { FIRMWARE_VERSION } from "./version.ts";
 
@@ -229,7 +229,7 @@ function portRead(this: ChipPort, fact: keyof WebDeviceFacts): WebDeviceFacts[ty
     case "firmware":
       return firmwareOf(web);
     case "history":
-      return historyText(web.history, nowMsOf(web), this.kind === "plugs" ? POWER_MEAN_SLOTS : 0);
+      return historyParts(web.history, nowMsOf(web), this.kind === "plugs" ? POWER_MEAN_SLOTS : 0);
     case "account":
       return storeRead(web.store, ACCOUNT_KEY);
   }

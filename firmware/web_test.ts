@@ -236,12 +236,19 @@ Deno.test("without the page in Storage, a clear 503; / leads to the device's pag
   assert.equal(call(w, "GET", "/favicon.ico").sent.status, 204);
 });
 
-Deno.test("history: the graph's readings in 10 s slots, with the running mean", () => {
+Deno.test("history: the graph's readings in 10 s slots, with the running mean, in parts", () => {
   const w = plugWeb();
   const { cookie } = setUp(w);
   const start = w.web.g.getTime() * 1000;
   for (let t = 0; t < 30000; t += 1000) recordReading(w.web.history, [100], start + t);
-  const history = call(w, "GET", API + "history", { cookie }).json();
+  const response = call(w, "GET", API + "history", { cookie });
+  // Sent as it is made, a few numbers per drain: never the whole text at once.
+  assert.equal(response.sent.headers["content-length"], undefined);
+  assert.ok(response.sent.chunks.length >= 2, String(response.sent.chunks.length));
+  for (const chunk of response.sent.chunks) {
+    assert.ok(chunk.length < ANSWER_CHUNK_CHARS + 40, String(chunk.length));
+  }
+  const history = response.json();
   assert.equal(history.slotMs, 10000);
   assert.equal(history.power.length, 60);
   assert.equal(history.meanWindowMs, 60000);

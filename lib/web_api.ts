@@ -426,7 +426,11 @@ export function handleDeviceRequest(
     return outcome(next, jsonResponse(200, deviceStateView(device)), session);
   }
   if (rest === "api/history") {
-    return outcome(next, jsonTextResponse(200, device.read("history")), session);
+    const history = device.read("history");
+    if (typeof history === "string") return outcome(next, jsonTextResponse(200, history), session);
+    const response = jsonTextResponse(200, "");
+    response.more = history;
+    return outcome(next, response, session);
   }
   if (rest === "api/settings" && request.method === "GET") {
     return outcome(next, settingsAnswer(device), session);

@@ -10,6 +10,7 @@ import type { DeriveKey } from "./web_account.ts";
 import { signalBars } from "./web_forms.ts";
 import type { FanSettings, PlugSettings } from "./settings.ts";
 import type { DeviceKind } from "./topics.ts";
+import type { TextParts } from "./web_http.ts";
 
 /** A device's Wi-Fi as the page may see it (never the password). */
 export interface WebWifi {
@@ -53,9 +54,10 @@ export interface WebDeviceFacts {
   firmware: WebFirmware;
   /**
    * The last 10 minutes of readings as JSON text (`{slotMs, startMs, <series>: [...]}`):
-   * text, because the chip writes it a number at a time rather than hold its arrays.
+   * text, because the chip writes it a number at a time rather than hold its arrays; or
+   * that text in parts, which the chip sends as it makes them rather than hold it whole.
    */
-  history: string;
+  history: string | TextParts;
   /** The stored account record (`web_account`), or `null`. */
   account: string | null;
 }

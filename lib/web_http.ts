@@ -36,7 +36,32 @@ export interface WebResponse {
    * The rest of the body, one part per call, then `null`: an adapter with little memory
    * sends each part before asking for the next (see {@linkcode responseText}).
    */
-  more?: () => string | null;
+  more?: TextParts;
+}
+
+/** A text given a part per call, then `null` (each call uses a part up). */
+export type TextParts = () => string | null;
+
+/**
+ * A text: its first part and every part `more` gives (which it uses up).
+ *
+ * @param first The first part.
+ * @param more The rest, or `undefined` for none.
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { joinParts } from "./web_http.ts";
+ * import assert from "node:assert/strict";
+ * const parts = ["b", "c"];
+ * assert.equal(joinParts("a", () => parts.shift() ?? null), "abc");
+ * assert.equal(joinParts("a", undefined), "a");
+ * ```
+ */
+export function joinParts(first: string, more: TextParts | undefined): string {
+  let text = first;
+  if (more === undefined) return text;
+  for (let part = more(); part !== null; part = more()) text += part;
+  return text;
 }
 
 /**
@@ -54,11 +79,7 @@ export interface WebResponse {
  * ```
  */
 export function responseText(response: WebResponse): string {
-  let text = response.body;
-  const more = response.more;
-  if (more === undefined) return text;
-  for (let part = more(); part !== null; part = more()) text += part;
-  return text;
+  return joinParts(response.body, response.more);
 }
 
 /** Name of the session cookie. */

@@ -26,6 +26,7 @@ import {
 } from "../lib/web_auth.ts";
 import {
   errorResponse,
+  joinParts,
   MAX_JSON_BODY_BYTES,
   readCookie,
   responseText,
@@ -212,7 +213,10 @@ export function serveWeb(options: WebServerOptions): WebServer {
       send(Object.assign({ type: "state" }, deviceStateView(port)));
     };
     const sendHistory = (): void => {
-      if (device.powered) send({ type: "history", ...JSON.parse(port.read("history")) });
+      if (!device.powered) return;
+      const history = port.read("history");
+      const text = typeof history === "string" ? history : joinParts("", history);
+      send({ type: "history", ...JSON.parse(text) });
     };
     const changed = (): void => {
       if (pendingTimer !== null) return;
