@@ -14,7 +14,7 @@
  * @module
  */
 
-import { joinParts } from "../lib/web_http.ts";
+import { joinParts, type TextParts } from "../lib/web_http.ts";
 
 /** A set of series sharing one time axis. */
 export interface ChipHistory {
@@ -180,7 +180,7 @@ export function historyParts(
   history: ChipHistory,
   nowMs: number,
   meanSlots: number,
-): () => string | null {
+): TextParts {
   const last = Math.floor(nowMs / history.slotMs);
   const first = last - history.slots + 1;
   const names = history.names;

@@ -108,7 +108,7 @@ Deno.test("the running mean covers the last meanSlots slots that have a value", 
   );
 });
 
-Deno.test("the history's parts are short and make the whole text", () => {
+Deno.test("the history's parts are short and make its JSON", () => {
   fc.assert(
     fc.property(
       fc.array(
