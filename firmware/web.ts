@@ -25,7 +25,7 @@ import type { ApiOutcome, WebCommands } from "../lib/web_api.ts";
 import { createAuthState } from "../lib/web_auth.ts";
 import type { AuthLimits } from "../lib/web_auth.ts";
 import { errorResponse, jsonResponse } from "../lib/web_http.ts";
-import type { WebRequest, WebResponse } from "../lib/web_http.ts";
+import type { TextParts, WebRequest, WebResponse } from "../lib/web_http.ts";
 import type { EspruinoHttpRequest, EspruinoHttpResponse } from "./espruino_types.ts";
 import type { ChipWeb } from "./web_context.ts";
 import { PAGE_FILE, streamPage } from "./web_page.ts";
@@ -147,7 +147,7 @@ const answerHeaders = (response: WebResponse, whole: boolean): Record<string, st
 
 // A function of its own: the drain listener keeps `res` and `more` alive, not the answer's
 // first part and headers.
-const sendRest = (res: EspruinoHttpResponse, more: () => string | null): void => {
+const sendRest = (res: EspruinoHttpResponse, more: TextParts): void => {
   let ended = false;
   res.on("drain", () => {
     if (ended) return;

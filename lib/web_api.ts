@@ -44,7 +44,7 @@ import {
   SESSION_COOKIE,
   sessionCookie,
 } from "./web_http.ts";
-import type { WebRequest, WebResponse } from "./web_http.ts";
+import type { TextParts, WebRequest, WebResponse } from "./web_http.ts";
 import type { CommandText } from "./commands.ts";
 import type { Result } from "./result.ts";
 import type { FanSettings } from "./settings.ts";
@@ -123,7 +123,7 @@ const settingsAnswer = (device: WebDevicePort): WebResponse => {
 
 // A function of its own: what it returns keeps only `kind` alive while the answer goes out,
 // not the device port and the request.
-const settingsAnswerRest = (kind: DeviceKind): () => string | null => {
+const settingsAnswerRest = (kind: DeviceKind): TextParts => {
   const fields = settingFieldsJsonParts(kind);
   let ended = false;
   return () => {

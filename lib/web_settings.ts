@@ -18,6 +18,7 @@ import {
 import { applySettingChange } from "./settings_validate.ts";
 import { formatSettingValue, parseSettingText } from "./setting_value.ts";
 import type { DeviceKind } from "./topics.ts";
+import type { TextParts } from "./web_http.ts";
 
 /** One setting as the page shows it. */
 export interface SettingField {
@@ -172,7 +173,7 @@ export const FIELDS_PART_CHARS = 400;
  * assert.equal(parts.join(""), settingFieldsJson("fans"));
  * ```
  */
-export function settingFieldsJsonParts(kind: DeviceKind): () => string | null {
+export function settingFieldsJsonParts(kind: DeviceKind): TextParts {
   let index = 0;
   let opened = false;
   let closed = false;
