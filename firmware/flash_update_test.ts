@@ -156,6 +156,7 @@ const upload = (chip: Chip, body: string) => {
   const answer = fakeResponse();
   serveWeb(chip.w.web, login.req, answer.res);
   login.send('{"password":"correct horse"}');
+  chip.w.advance(0); // hashed in a task of its own
   assert.equal(answer.sent.status, 200, answer.body());
   const request = fakeRequest("POST", API + "update", {
     Host: "10.0.0.5",

@@ -20,10 +20,10 @@
  * @module
  */
 
-import { applyWebCommands, handleDeviceRequest } from "../lib/web_api.ts";
-import type { ApiOutcome, WebCommands } from "../lib/web_api.ts";
+import { applyAccountWork, applyWebCommands, handleDeviceRequest } from "../lib/web_api.ts";
+import type { AccountWork, ApiOutcome, WebCommands } from "../lib/web_api.ts";
 import { createAuthState } from "../lib/web_auth.ts";
-import type { AuthLimits } from "../lib/web_auth.ts";
+import type { AuthLimits, WebAuthState } from "../lib/web_auth.ts";
 import { errorResponse, jsonResponse } from "../lib/web_http.ts";
 import type { TextParts, WebRequest, WebResponse } from "../lib/web_http.ts";
 import type { EspruinoHttpRequest, EspruinoHttpResponse } from "./espruino_types.ts";
@@ -223,16 +223,19 @@ const guarded = (web: ChipWeb, res: EspruinoHttpResponse, run: () => void): void
   }
 };
 
+const authOf = (web: ChipWeb): WebAuthState => web.auth ?? createAuthState(CHIP_AUTH_LIMITS);
+
+const nowMsOf = (web: ChipWeb): number => Math.floor(web.g.getTime() * 1000);
+
 const runApi = (web: ChipWeb, request: WebRequest, rest: string): ApiOutcome => {
-  if (web.auth === null) web.auth = createAuthState(CHIP_AUTH_LIMITS);
-  const nowMs = Math.floor(web.g.getTime() * 1000);
+  // No secrets: a login or setup is handed off once checked, and hashed in a task of its own.
   const outcome = handleDeviceRequest(
-    web.auth,
+    authOf(web),
     request,
     rest,
     chipPort(web),
-    () => chipSecrets(web),
-    nowMs,
+    null,
+    nowMsOf(web),
   );
   web.auth = outcome.auth;
   return outcome;
@@ -244,6 +247,8 @@ const answerApi = (web: ChipWeb, res: EspruinoHttpResponse, request: WebRequest,
     sendResponse(res, errorResponse(501, "this device has no WebSocket: poll api/state"));
   } else if (outcome.handOff === "commands" && outcome.commands !== undefined) {
     feedLater(web, res, outcome.commands);
+  } else if (outcome.handOff === "account" && outcome.account !== undefined) {
+    hashLater(web, res, outcome.account);
   } else {
     sendResponse(res, outcome.response);
   }
@@ -266,6 +271,22 @@ const feedLater = (web: ChipWeb, res: EspruinoHttpResponse, planned: WebCommands
   web.g.setTimeout(() => {
     whenIdle(web, () => {
       guarded(web, res, () => sendResponse(res, applyWebCommands(chipPort(web), planned)));
+    });
+  }, 0);
+};
+
+// The password is hashed in a task of its own, with the request's checks, body and headers
+// gone: on an ESP8266 the hashing's buffers (and each native SHA-1's result, which needs a
+// few free variables in a row) do not fit beside them. A function of its own, like feedLater.
+const hashLater = (web: ChipWeb, res: EspruinoHttpResponse, work: AccountWork): void => {
+  web.g.setTimeout(() => {
+    whenIdle(web, () => {
+      guarded(web, res, () => {
+        const secrets = chipSecrets(web);
+        const outcome = applyAccountWork(authOf(web), chipPort(web), secrets, work, nowMsOf(web));
+        web.auth = outcome.auth;
+        sendResponse(res, outcome.response);
+      });
     });
   }, 0);
 };

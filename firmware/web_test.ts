@@ -422,3 +422,31 @@ Deno.test("a request waits while the device has states to publish", () => {
   // Once answered, the request holds no headers (cookie, token).
   assert.deepEqual(Object.keys(request.req.headers), []);
 });
+
+Deno.test("a password is hashed in a task of its own, once the request's checks are done", () => {
+  const w = plugWeb({ crypto: esp8266Crypto });
+  const body = '{"password":"correct horse"}';
+  const request = fakeRequest("POST", API + "setup", {
+    Host: "10.0.0.5",
+    "Content-Type": "application/json",
+    "Content-Length": String(body.length),
+  });
+  const response = fakeResponse();
+  serveWeb(w.web, request.req, response.res);
+  request.send(body);
+  assert.equal(response.sent.status, 0, "not hashed within the request's task");
+  assert.equal(w.files["hg." + ACCOUNT_KEY], undefined);
+  w.advance(0);
+  assert.equal(response.sent.status, 200, response.body());
+  assert.equal(decodeAccount(w.files["hg." + ACCOUNT_KEY] ?? null)?.algorithm, "pbkdf2-sha1");
+  // A refusal needs no hashing: it is answered at once.
+  const again = fakeRequest("POST", API + "setup", {
+    Host: "10.0.0.5",
+    "Content-Type": "application/json",
+    "Content-Length": String(body.length),
+  });
+  const refused = fakeResponse();
+  serveWeb(w.web, again.req, refused.res);
+  again.send(body);
+  assert.equal(refused.sent.status, 409);
+});

@@ -7,7 +7,9 @@
  *
  * Three routes are handed back to the adapter once access is checked: the page itself
  * (a file), the WebSocket upgrade, and the firmware update (whose checks need a parser
- * and SHA-256).
+ * and SHA-256). Two kinds of checked work may be handed back too, for an adapter to do in
+ * a task of its own: a request's commands, and (when asked for) a login's or setup's
+ * password hashing.
  *
  * @module
  */
@@ -52,10 +54,11 @@ import type { DeviceKind } from "./topics.ts";
 
 /**
  * What the adapter must do after the API has checked access: serve the page, open a
- * WebSocket, take a firmware update, or feed checked commands to the device (with
- * {@linkcode applyWebCommands}, whose response is the answer).
+ * WebSocket, take a firmware update, feed checked commands to the device (with
+ * {@linkcode applyWebCommands}, whose response is the answer), or hash a password (with
+ * {@linkcode applyAccountWork}, when the adapter asked for it).
  */
-export type HandOff = "page" | "websocket" | "update" | "commands" | null;
+export type HandOff = "page" | "websocket" | "update" | "commands" | "account" | null;
 
 /**
  * Commands a request asked for, checked and planned, for {@linkcode applyWebCommands}. The
@@ -69,6 +72,20 @@ export interface WebCommands {
   commands: CommandText[];
 }
 
+/**
+ * A checked `api/setup` or `api/login`, for {@linkcode applyAccountWork}: the password's
+ * hashing, which an adapter may do in a task of its own (on an ESP8266 the request's checks
+ * and the hashing do not fit in memory together).
+ */
+export interface AccountWork {
+  /** `setup` makes the account; `login` checks the password against it. */
+  action: "setup" | "login";
+  /** The password sent (checked as new for `setup`). */
+  password: string;
+  /** The client, whose failed logins are counted. */
+  client: string;
+}
+
 /** The outcome of one request. */
 export interface ApiOutcome {
   /** The device's auth state after the request. */
@@ -79,6 +96,8 @@ export interface ApiOutcome {
   handOff: HandOff;
   /** The commands, when `handOff` is `commands`. */
   commands?: WebCommands;
+  /** The password's work, when `handOff` is `account`. */
+  account?: AccountWork;
   /** The request's session, when it has one. */
   session: WebSession | null;
 }
@@ -182,20 +201,23 @@ const startSession = (
   return outcome(next, response, findSession(next, token, nowMs));
 };
 
+// `secrets` null: the checks alone, and the hashing handed off when they pass.
 const setup = (
   auth: WebAuthState,
   device: WebDevicePort,
-  body: Record<string, unknown>,
-  secrets: WebSecrets,
+  password: unknown,
+  secrets: WebSecrets | null,
+  client: string,
   nowMs: number,
 ): ApiOutcome => {
   if (decodeAccount(device.read("account")) !== null) {
     return outcome(auth, errorResponse(409, "a password is already set: log in instead"), null);
   }
-  const password = checkNewPassword(body.password);
-  if (!password.ok) return outcome(auth, errorResponse(400, password.error), null);
+  const checked = checkNewPassword(password);
+  if (!checked.ok) return outcome(auth, errorResponse(400, checked.error), null);
+  if (secrets === null) return accountHandOff(auth, "setup", checked.value, client);
   const salt = secrets.randomHex(16);
-  const account = createAccount(password.value, salt, secrets.iterations, secrets.derive);
+  const account = createAccount(checked.value, salt, secrets.iterations, secrets.derive);
   device.writeAccount(encodeAccount(account));
   // Sessions from before a password existed must not outlive its creation.
   const fresh = Object.assign({}, auth, { sessions: [] });
@@ -204,20 +226,20 @@ const setup = (
 
 const login = (
   auth: WebAuthState,
-  request: WebRequest,
   device: WebDevicePort,
-  body: Record<string, unknown>,
-  secrets: WebSecrets,
+  password: unknown,
+  secrets: WebSecrets | null,
+  client: string,
   nowMs: number,
 ): ApiOutcome => {
   const account = decodeAccount(device.read("account"));
   if (account === null) {
     return outcome(auth, errorResponse(409, "no password is set yet: choose one first"), null);
   }
-  if (typeof body.password !== "string") {
+  if (typeof password !== "string") {
     return outcome(auth, errorResponse(400, "password must be text"), null);
   }
-  const gate = loginGate(auth, request.client, nowMs);
+  const gate = loginGate(auth, client, nowMs);
   if (!gate.allowed) {
     const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
     const limited = jsonResponse(429, {
@@ -227,12 +249,26 @@ const login = (
     limited.headers["retry-after"] = String(seconds);
     return outcome(auth, limited, null);
   }
-  if (!verifyPassword(account, body.password, secrets.derive)) {
-    const next = recordLoginFailure(auth, request.client, nowMs);
+  if (secrets === null) return accountHandOff(auth, "login", password, client);
+  if (!verifyPassword(account, password, secrets.derive)) {
+    const next = recordLoginFailure(auth, client, nowMs);
     return outcome(next, errorResponse(401, "wrong password"), null);
   }
   return startSession(auth, device, secrets, nowMs);
 };
+
+const accountHandOff = (
+  auth: WebAuthState,
+  action: AccountWork["action"],
+  password: string,
+  client: string,
+): ApiOutcome => ({
+  auth: auth,
+  response: jsonResponse(200, {}),
+  handOff: "account",
+  session: null,
+  account: { action: action, password: password, client: client },
+});
 
 const readBody = (request: WebRequest): Result<Record<string, unknown>> => {
   if (request.bodyProblem === "too-large") {
@@ -306,6 +342,61 @@ export function applyWebCommands(device: WebDevicePort, planned: WebCommands): W
     : jsonResponse(200, { states: device.read("states") });
 }
 
+/**
+ * Does a checked `api/setup` or `api/login` handed off by {@linkcode handleDeviceRequest}
+ * (called with no secrets): hashes the password and answers. Its checks are made again, so
+ * a request that waited behind another (a second setup) gets the answer it would have had.
+ *
+ * @param auth The device's auth state now.
+ * @param device The device.
+ * @param secrets Randomness and hashing.
+ * @param work The `account` hand-off.
+ * @param nowMs Now (wall-clock time).
+ * @returns The new auth state, the answer and the new session.
+ * @example
+ * ```ts
+ * import { applyAccountWork, handleDeviceRequest } from "./web_api.ts";
+ * import type { WebDevicePort, WebSecrets } from "./web_device.ts";
+ * import { createAuthState, DEFAULT_AUTH_LIMITS } from "./web_auth.ts";
+ * import assert from "node:assert/strict";
+ * let stored: string | null = null;
+ * const device = {
+ *   kind: "plugs", id: "plug1",
+ *   read: (fact: string) =>
+ *     ({ account: stored, powered: true, wifi: { state: "up" } } as Record<string, unknown>)[fact],
+ *   writeAccount: (text: string) => (stored = text),
+ * } as unknown as WebDevicePort;
+ * const secrets: WebSecrets = {
+ *   randomHex: (bytes) => "ab".repeat(bytes),
+ *   derive: (password, salt, n) => salt + n + password,
+ *   iterations: 2,
+ * };
+ * const request = {
+ *   method: "POST", path: "/devices/plug1/api/setup",
+ *   headers: { "content-type": "application/json" },
+ *   body: '{"password":"correct horse"}', bodyProblem: null, client: "10.0.0.2",
+ * };
+ * const auth = createAuthState(DEFAULT_AUTH_LIMITS);
+ * const checked = handleDeviceRequest(auth, request, "api/setup", device, null, 0);
+ * assert.equal(checked.handOff, "account");
+ * assert.equal(stored, null); // nothing hashed nor stored yet
+ * const done = applyAccountWork(checked.auth, device, secrets, checked.account!, 0);
+ * assert.equal(done.response.status, 200);
+ * assert.equal(done.auth.sessions.length, 1);
+ * assert.match(stored ?? "", /correct horse/);
+ * ```
+ */
+export function applyAccountWork(
+  auth: WebAuthState,
+  device: WebDevicePort,
+  secrets: WebSecrets,
+  work: AccountWork,
+  nowMs: number,
+): ApiOutcome {
+  const act = work.action === "setup" ? setup : login;
+  return act(auth, device, work.password, secrets, work.client, nowMs);
+}
+
 const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResponse => {
   const wanted = checkWifiRequest(body);
   if (!wanted.ok) return errorResponse(400, wanted.error);
@@ -323,7 +414,8 @@ const joinWifi = (device: WebDevicePort, body: Record<string, unknown>): WebResp
  * @param rest The path after `/devices/<id>/` (see `splitDevicePath`).
  * @param device The device.
  * @param secretsOf Randomness and hashing, asked for only by the requests that use them
- *   (logging in and setting up: on an ESP8266 they take memory every other request can keep).
+ *   (logging in and setting up: on an ESP8266 they take memory every other request can keep);
+ *   `null` hands those requests off once checked, for {@linkcode applyAccountWork}.
  * @param nowMs Now (wall-clock time: sessions and rate limits are about people).
  * @returns The new auth state, the answer or what the adapter must do, and the session.
  * @example
@@ -352,7 +444,7 @@ export function handleDeviceRequest(
   request: WebRequest,
   rest: string,
   device: WebDevicePort,
-  secretsOf: () => WebSecrets,
+  secretsOf: (() => WebSecrets) | null,
   nowMs: number,
 ): ApiOutcome {
   const methods = routeMethods(device.kind, rest);
@@ -397,9 +489,10 @@ export function handleDeviceRequest(
     }
     const body = readBody(request);
     if (!body.ok) return outcome(auth, errorResponse(bodyStatus(request), body.error), null);
-    if (rest === "api/setup") return setup(auth, device, body.value, secretsOf(), nowMs);
-    if (rest === "api/login") return login(auth, request, device, body.value, secretsOf(), nowMs);
-    return outcome(auth, joinWifi(device, body.value), session);
+    if (rest === "api/wifi") return outcome(auth, joinWifi(device, body.value), session);
+    const secrets = secretsOf === null ? null : secretsOf();
+    const act = rest === "api/setup" ? setup : login;
+    return act(auth, device, body.value.password, secrets, request.client, nowMs);
   }
   if (session === null || token === null) {
     return outcome(auth, errorResponse(401, "log in first"), null);

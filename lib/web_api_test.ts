@@ -4,7 +4,12 @@ import { DEFAULT_FAN_SETTINGS, DEFAULT_PLUG_SETTINGS } from "./settings.ts";
 import type { FanSettings, PlugSettings } from "./settings.ts";
 import { applySettingText } from "./settings_validate.ts";
 import type { DeviceKind } from "./topics.ts";
-import { type ApiOutcome, applyWebCommands, handleDeviceRequest } from "./web_api.ts";
+import {
+  type ApiOutcome,
+  applyAccountWork,
+  applyWebCommands,
+  handleDeviceRequest,
+} from "./web_api.ts";
 import type { WebDeviceFacts, WebDevicePort, WebSecrets } from "./web_device.ts";
 import { createAuthState, DEFAULT_AUTH_LIMITS, type WebAuthState } from "./web_auth.ts";
 import { responseText, type WebRequest } from "./web_http.ts";
@@ -75,20 +80,25 @@ function fakeDevice(kind: DeviceKind): FakeDevice {
   return device;
 }
 
-let counter = 0;
-const secrets: WebSecrets = {
-  randomHex: (bytes) => (++counter).toString(16).padStart(bytes * 2, "0"),
-  derive: (password, salt, iterations) =>
-    Array.from(`${salt}:${iterations}:${password}`, (c) => c.charCodeAt(0).toString(16)).join(""),
-  iterations: 3,
-};
+function fakeSecrets(): WebSecrets {
+  let counter = 0;
+  return {
+    randomHex: (bytes) => (++counter).toString(16).padStart(bytes * 2, "0"),
+    derive: (password, salt, iterations) =>
+      Array.from(`${salt}:${iterations}:${password}`, (c) => c.charCodeAt(0).toString(16))
+        .join(""),
+    iterations: 3,
+  };
+}
 
 class Client {
   auth: WebAuthState = createAuthState(DEFAULT_AUTH_LIMITS);
   cookie = "";
   csrf = "";
   nowMs = 0;
-  constructor(readonly device: FakeDevice) {}
+  readonly secrets = fakeSecrets();
+  /** `accountHandOff`: logins and setups are handed off, as the firmware has them. */
+  constructor(readonly device: FakeDevice, readonly accountHandOff = false) {}
 
   send(
     method: string,
@@ -109,14 +119,18 @@ class Client {
       bodyProblem: null,
       client: "10.0.0.9",
     };
-    const outcome = handleDeviceRequest(
+    const secrets = this.secrets;
+    let outcome = handleDeviceRequest(
       this.auth,
       request,
       rest,
       this.device,
-      () => secrets,
+      this.accountHandOff ? null : () => secrets,
       this.nowMs,
     );
+    if (outcome.handOff === "account" && outcome.account !== undefined) {
+      outcome = applyAccountWork(outcome.auth, this.device, secrets, outcome.account, this.nowMs);
+    }
     this.auth = outcome.auth;
     if (outcome.handOff === "commands" && outcome.commands !== undefined) {
       outcome.response = applyWebCommands(this.device, outcome.commands);
@@ -164,6 +178,55 @@ Deno.test("first run: setup once, then login; cookies and CSRF tokens", () => {
   assert.equal(client.json("POST", "api/login", { password: "correct horsE" }).status, 401);
   assert.equal(client.json("POST", "api/login", { password: "correct horse" }).status, 200);
   assert.equal(client.json("GET", "api/state").status, 200);
+});
+
+Deno.test("setup and login handed off answer as when done at once", () => {
+  const step = fc.record({
+    rest: fc.constantFrom("api/setup", "api/login", "api/logout", "api/state"),
+    password: fc.oneof(
+      fc.constantFrom("correct horse", "correct horsE", "short"),
+      fc.string({ maxLength: 12 }),
+      fc.integer(),
+    ),
+    waitMs: fc.nat({ max: 30000 }),
+  });
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 25 }), (steps) => {
+      const direct = new Client(fakeDevice("plugs"));
+      const handedOff = new Client(fakeDevice("plugs"), true);
+      for (const { rest, password, waitMs } of steps) {
+        const answers = [direct, handedOff].map((client) => {
+          client.nowMs += waitMs;
+          const outcome = client.send("POST", rest, { password });
+          return [outcome.handOff, outcome.response, outcome.auth, client.device.account];
+        });
+        assert.deepEqual(answers[1], answers[0]);
+      }
+    }),
+  );
+});
+
+Deno.test("a handed-off setup checks again: the second of two waiting setups is refused", () => {
+  const device = fakeDevice("fans");
+  const first = new Client(device, true);
+  const request = (password: string): WebRequest => ({
+    method: "POST",
+    path: "/devices/fan1/api/setup",
+    headers: { host: "hg.local", "content-type": "application/json" },
+    body: JSON.stringify({ password }),
+    bodyProblem: null,
+    client: "10.0.0.9",
+  });
+  const one = handleDeviceRequest(first.auth, request("first one!"), "api/setup", device, null, 0);
+  const two = handleDeviceRequest(first.auth, request("second one"), "api/setup", device, null, 0);
+  assert.equal(one.handOff, "account");
+  assert.equal(two.handOff, "account");
+  assert.equal(device.account, null);
+  const done = applyAccountWork(first.auth, device, first.secrets, one.account!, 0);
+  assert.equal(done.response.status, 200);
+  const late = applyAccountWork(done.auth, device, first.secrets, two.account!, 0);
+  assert.equal(late.response.status, 409);
+  assert.deepEqual(late.auth, done.auth);
 });
 
 Deno.test("every change needs the session's CSRF token; nothing changes without it", () => {

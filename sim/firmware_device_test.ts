@@ -427,11 +427,15 @@ Deno.test("FirmwareDevice: an update through the page runs its trial from hg.fw.
     await device.shim!.http.listening();
     const base = device.shim!.http.servers()[0]!.url + "/devices/p8/";
     const origin = new URL(base).origin;
-    const setup = await fetch(base + "api/setup", {
+    // The password is hashed in a later task of the device: its clock must run meanwhile.
+    let setupDone = false;
+    const setupAnswer = fetch(base + "api/setup", {
       method: "POST",
       headers: { origin, "content-type": "application/json" },
       body: JSON.stringify({ password: "correct horse" }),
-    });
+    }).finally(() => (setupDone = true));
+    await drive(() => setupDone, "the setup answered");
+    const setup = await setupAnswer;
     assert.equal(setup.status, 200);
     const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0]!;
     const csrf = (await setup.json()).csrf as string;
