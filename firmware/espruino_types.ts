@@ -174,6 +174,8 @@ export interface EspruinoE {
   getSizeOf(value: unknown, depth?: number): number;
   /** A random 32-bit number "from noise" (on an ESP8266 it is libc's `rand()`). */
   hwRand?(): number;
+  /** Moves the variables together so the free ones are in one run (not on the smallest boards). */
+  defrag?(): void;
 }
 
 /** Pin modes of `pinMode`. */

@@ -276,12 +276,15 @@ const feedLater = (web: ChipWeb, res: EspruinoHttpResponse, planned: WebCommands
 };
 
 // The password is hashed in a task of its own, with the request's checks, body and headers
-// gone: on an ESP8266 the hashing's buffers (and each native SHA-1's result, which needs a
-// few free variables in a row) do not fit beside them. A function of its own, like feedLater.
+// gone: on an ESP8266 the hashing's buffers do not fit beside them. Memory is compacted
+// first: each native SHA-1 result needs three free variables in a row, which a heap this
+// full may not have however many are free. A function of its own, like feedLater.
 const hashLater = (web: ChipWeb, res: EspruinoHttpResponse, work: AccountWork): void => {
   web.g.setTimeout(() => {
     whenIdle(web, () => {
       guarded(web, res, () => {
+        const E = web.g.E;
+        if (typeof E.defrag === "function") E.defrag();
         const secrets = chipSecrets(web);
         const outcome = applyAccountWork(authOf(web), chipPort(web), secrets, work, nowMsOf(web));
         web.auth = outcome.auth;

@@ -425,6 +425,8 @@ Deno.test("a request waits while the device has states to publish", () => {
 
 Deno.test("a password is hashed in a task of its own, once the request's checks are done", () => {
   const w = plugWeb({ crypto: esp8266Crypto });
+  const compacted: string[] = [];
+  w.web.g.E.defrag = () => compacted.push(w.files["hg." + ACCOUNT_KEY] ?? "no account yet");
   const body = '{"password":"correct horse"}';
   const request = fakeRequest("POST", API + "setup", {
     Host: "10.0.0.5",
@@ -439,6 +441,7 @@ Deno.test("a password is hashed in a task of its own, once the request's checks 
   w.advance(0);
   assert.equal(response.sent.status, 200, response.body());
   assert.equal(decodeAccount(w.files["hg." + ACCOUNT_KEY] ?? null)?.algorithm, "pbkdf2-sha1");
+  assert.deepEqual(compacted, ["no account yet"], "memory compacted once, before the hashing");
   // A refusal needs no hashing: it is answered at once.
   const again = fakeRequest("POST", API + "setup", {
     Host: "10.0.0.5",
