@@ -6,7 +6,11 @@
  *
  * The interpreter is not part of the project: build Espruino 2v29 for Linux yourself (see
  * firmware/MEMORY.md) and pass its path. The memory figures are the interpreter's variable
- * counts, not times, so they are the same on any machine for the same build.
+ * counts, not times, so they are the same on any machine for the same build. A chip's
+ * figures need a 32-bit build with a fixed table of at most 2,047 variables: its variables
+ * are then 12 bytes, as an ESP8266_4MB's 1,600 are (`process.memory().blocksize`); with
+ * 2,048 to 4,095 they are 13 bytes, which store strings alike but place a typed array's
+ * bytes only on every fourth variable.
  *
  * Run: `deno task build:firmware`, then
  * `deno run -A bench/espruino_memory.ts --espruino <espruino> [--writer <espruino>]
@@ -60,6 +64,9 @@ export interface MemoryReport {
 }
 
 const HOST = "127.0.0.1";
+
+// Bytes of one variable on an ESP8266_4MB (1,600 of them: 11-bit references).
+const ESP8266_BLOCK_BYTES = 12;
 const PASSWORD = "measure-pass-1";
 
 // Reads memory at every request, response write and MQTT write, keeping the highest;
@@ -501,6 +508,10 @@ if (import.meta.main) {
       `${report.kind} in ${report.variables} variables: ${report.bundleBytes} B, ` +
         `${report.topics} topics, idle ${report.idle}, after the requests ${report.idleAfter}`,
     );
+    const blockBytes = report.memory.blocksize;
+    if (blockBytes !== undefined && blockBytes !== ESP8266_BLOCK_BYTES) {
+      console.log(`  NOTE ${blockBytes}-byte variables here, ${ESP8266_BLOCK_BYTES} on an ESP8266`);
+    }
     for (const [label, peak] of Object.entries(report.peaks)) console.log(`  ${label}: ${peak}`);
     for (const [label, peak] of Object.entries(report.probes)) {
       console.log(`  probe ${label}: ${peak}`);

@@ -480,7 +480,8 @@ export function publishStep<K extends DeviceKind, S extends PublishingState>(
  * @param connected Whether the MQTT session is up.
  * @param before The settings until now.
  * @param after The new settings.
- * @param discovery The device's discovery options with the new settings.
+ * @param discovery The device's discovery options with the new settings, made only when
+ *   needed (on an ESP8266 an object made for nothing is some 15 variables).
  * @returns The save effect, then the discovery effect if needed.
  * @example
  * ```ts
@@ -489,9 +490,12 @@ export function publishStep<K extends DeviceKind, S extends PublishingState>(
  * import assert from "node:assert/strict";
  * const after = Object.assign({}, DEFAULT_PLUG_SETTINGS, { telemetryMode: "snapshot" as const });
  * const options = { prefix: "", kind: "plugs" as const, id: "p", name: "p", swVersion: "1" };
- * const effects = settingsChangeEffects("plugs", true, DEFAULT_PLUG_SETTINGS, after, options);
+ * const effects = settingsChangeEffects("plugs", true, DEFAULT_PLUG_SETTINGS, after, () => options);
  * assert.deepEqual(effects.map((e) => e.type), ["save", "discovery"]);
- * assert.equal(settingsChangeEffects("plugs", false, DEFAULT_PLUG_SETTINGS, after, options).length, 1);
+ * assert.equal(
+ *   settingsChangeEffects("plugs", false, DEFAULT_PLUG_SETTINGS, after, () => options).length,
+ *   1,
+ * );
  * ```
  */
 export function settingsChangeEffects<K extends DeviceKind>(
@@ -499,13 +503,13 @@ export function settingsChangeEffects<K extends DeviceKind>(
   connected: boolean,
   before: SettingsByKind[K],
   after: SettingsByKind[K],
-  discovery: DiscoveryOptions,
+  discovery: () => DiscoveryOptions,
 ): DeviceEffect[] {
   const effects: DeviceEffect[] = [
     { type: "save", key: "settings", value: encodeSettings(kind, after) },
   ];
   if (connected && after.telemetryMode !== before.telemetryMode) {
-    effects.push({ type: "discovery", options: discovery });
+    effects.push({ type: "discovery", options: discovery() });
   }
   return effects;
 }

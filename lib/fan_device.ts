@@ -320,6 +320,15 @@ const handleMessage = (
     return settle(applyFan(state, { type: "speed", nowMs, speed: command.speed }), nowMs);
   }
   const updated = withField(state, "settings", checked.value);
+  // The settings' record is made before the fan is judged again: on an ESP8266 its text and
+  // the new step do not fit in memory side by side with the rest.
+  const saved = settingsChangeEffects(
+    "fans",
+    state.connected,
+    state.settings,
+    checked.value,
+    () => discoveryOf(updated),
+  );
   // New thresholds take effect at once: the last valid reading is judged again by them.
   const fan = updated.fan;
   const again: FanEvent = fan.sensorOk && fan.humidityPct !== null && fan.tempC !== null &&
@@ -333,14 +342,7 @@ const handleMessage = (
     }
     : { type: "tick", nowMs: nowMs };
   const step = applyFan(updated, again);
-  const effects = settingsChangeEffects(
-    "fans",
-    state.connected,
-    state.settings,
-    checked.value,
-    discoveryOf(step.state),
-  ).concat(step.effects);
-  return settle({ state: step.state, effects: effects }, nowMs);
+  return settle({ state: step.state, effects: saved.concat(step.effects) }, nowMs);
 };
 
 const discoveryOf = (state: FanDeviceState): DiscoveryOptions => ({

@@ -451,7 +451,7 @@ const applyCommand = (
       state.connected,
       state.settings,
       checked.value,
-      discoveryOf(next),
+      () => discoveryOf(next),
     ),
   };
 };
