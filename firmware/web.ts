@@ -29,7 +29,7 @@ import type { TextParts, WebRequest, WebResponse } from "../lib/web_http.ts";
 import type { EspruinoHttpRequest, EspruinoHttpResponse } from "./espruino_types.ts";
 import type { ChipWeb } from "./web_context.ts";
 import { PAGE_FILE, streamPage } from "./web_page.ts";
-import { chipPort, chipSecrets } from "./web_port.ts";
+import { chipPort, chipSecrets, nowMsOf } from "./web_port.ts";
 import { receiveUpdate } from "./web_update.ts";
 
 /** Login limits on the chip: 4 sessions, 5 failed logins a minute (all clients). */
@@ -224,8 +224,6 @@ const guarded = (web: ChipWeb, res: EspruinoHttpResponse, run: () => void): void
 };
 
 const authOf = (web: ChipWeb): WebAuthState => web.auth ?? createAuthState(CHIP_AUTH_LIMITS);
-
-const nowMsOf = (web: ChipWeb): number => Math.floor(web.g.getTime() * 1000);
 
 const runApi = (web: ChipWeb, request: WebRequest, rest: string): ApiOutcome => {
   // No secrets: a login or setup is handed off once checked, and hashed in a task of its own.

@@ -44,7 +44,23 @@ export const POWER_MEAN_SLOTS = 6;
 /** ESP8266's hardware random number register (noise from the radio). */
 const ESP8266_RANDOM_REGISTER = 0x3ff20e44;
 
-const nowMsOf = (web: ChipWeb): number => Math.floor(web.g.getTime() * 1000);
+/**
+ * The chip's clock in whole milliseconds (wall-clock time once SNTP has set it).
+ *
+ * @param web The firmware's web context.
+ * @returns Now, ms.
+ * @example
+ * ```ts
+ * import { nowMsOf } from "./web_port.ts";
+ * import type { ChipWeb } from "./web_context.ts";
+ * import assert from "node:assert/strict";
+ * const web = { g: { getTime: () => 1700000000.1234 } } as unknown as ChipWeb;
+ * assert.equal(nowMsOf(web), 1700000000123);
+ * ```
+ */
+export function nowMsOf(web: ChipWeb): number {
+  return Math.floor(web.g.getTime() * 1000);
+}
 
 const stateOf = (web: ChipWeb): WebDeviceState => web.runtime.state() as WebDeviceState;
 
