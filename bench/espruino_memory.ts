@@ -15,7 +15,7 @@
  * Run: `deno task build:firmware`, then
  * `deno run -A bench/espruino_memory.ts --espruino <espruino> [--writer <espruino>]
  * [--kind plug|fan] [--bundle dist/plug.js] [--no-hooks] [--variables N] [--least]
- * [--device-log FILE] [--no-web] [--dense] [--build-crypto] [--json]`.
+ * [--device-log FILE] [--no-web] [--dense] [--exact] [--build-crypto] [--json]`.
  *
  * - `--writer`: the binary that writes Storage (a 32-bit build with a fixed table of
  *   variables cannot hold the whole bundle as one string; the flash file is the same).
@@ -26,6 +26,11 @@
  * - `--dense`: the hooks also read memory each time the bundle makes a lazy binding (see
  *   firmware/lazy_modules.ts), from the first telemetry on: many readings inside every
  *   task, not only at its writes, so a request's reading comes near its deepest moment.
+ * - `--exact`: the peaks are the most variables alive at once, counted by the interpreter
+ *   itself at every allocation (a measuring build that reads `ESPR_PEAK`: when the count
+ *   with garbage passes the peak so far, it collects the garbage and counts again;
+ *   `process.memory(true).peak` gives the peak and starts a new one). No hooks run in the
+ *   device, so none of their variables are counted, and no moment is missed.
  * - `--variables N`: the device gets N variables (a measuring build that reads `ESPR_VARS`).
  * - `--least`: searches the fewest variables with which the whole run passes.
  * - `--no-web`: the MQTT part only, without the web requests.
@@ -69,7 +74,8 @@ const HOST = "127.0.0.1";
 const ESP8266_BLOCK_BYTES = 12;
 const PASSWORD = "measure-pass-1";
 
-// Reads memory at every request, response write and MQTT write, keeping the highest;
+// Reads memory at every request and before and after every response head, write and MQTT write
+// (after: what the write queued is counted), keeping the highest;
 // `__dense(maker)` adds a reading each time the bundle's lazy-binding maker runs.
 const HOOKS = `var __pk=0,__pl={};
 function __m(){var u=process.memory().usage;if(u>__pk)__pk=u;}
@@ -77,10 +83,10 @@ function __dense(k){var f=global[k];global[k]=function(v){__m();return f(v);};}
 function __pp(){var p=__pk;__pk=0;return p;}
 function __probe(l){var u=process.memory().usage;if(!(__pl[l]>=u))__pl[l]=u;if(u>__pk)__pk=u;}
 (function(){var H=require("http"),N=require("net"),cs=H.createServer,cn=N.connect;
-H.createServer=function(cb){return cs.call(H,function(q,s){__m();var w=s.write,e=s.end;
-s.write=function(d){__m();return w.call(s,d);};s.end=function(d){__m();return e.call(s,d);};
+H.createServer=function(cb){return cs.call(H,function(q,s){__m();var w=s.write,e=s.end,h=s.writeHead;
+s.writeHead=function(c,o){__m();h.call(s,c,o);__m();};s.write=function(d){__m();var r=w.call(s,d);__m();return r;};s.end=function(d){__m();e.call(s,d);__m();};
 cb(q,s);});};
-N.connect=function(o,c){var k=cn.call(N,o,c),w=k.write;k.write=function(d){__m();return w.call(k,d);};return k;};
+N.connect=function(o,c){var k=cn.call(N,o,c),w=k.write;k.write=function(d){__m();var r=w.call(k,d);__m();return r;};return k;};
 })();
 `;
 
@@ -126,11 +132,18 @@ class Interpreter {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #child: Deno.ChildProcess;
 
-  constructor(binary: string, dir: string, variables: number) {
+  readonly #exact: boolean;
+
+  constructor(binary: string, dir: string, variables: number, exact: boolean) {
+    const env: Record<string, string> = {};
+    // Read by a measuring build that can run with fewer variables than it was built for,
+    // and that can count the most variables alive at once.
+    if (variables > 0) env["ESPR_VARS"] = String(variables);
+    if (exact) env["ESPR_PEAK"] = "1";
+    this.#exact = exact;
     this.#child = new Deno.Command(binary, {
       cwd: dir,
-      // Read by a measuring build that can run with fewer variables than it was built for.
-      env: variables > 0 ? { ESPR_VARS: String(variables) } : {},
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "null",
@@ -185,9 +198,9 @@ class Interpreter {
     return Number(await this.ask("mem", "process.memory().usage"));
   }
 
-  /** The hooks' highest reading since the last call, then starts again. */
+  /** The highest reading (or the exact peak) since the last call, then starts again. */
   async peak(): Promise<number> {
-    return Number(await this.ask("peak", "__pp()"));
+    return Number(await this.ask("peak", this.#exact ? "process.memory(true).peak" : "__pp()"));
   }
 
   async stop(): Promise<void> {
@@ -252,6 +265,8 @@ export interface MeasureOptions {
   web?: boolean;
   /** Whether the hooks also read memory at every lazy binding made (see `--dense`). */
   dense?: boolean;
+  /** Whether the interpreter counts the exact peaks (see `--exact`; no hooks then). */
+  exact?: boolean;
   /** Whether the bundle gets the build's whole `crypto` (default: SHA1 alone, as a chip). */
   buildCrypto?: boolean;
 }
@@ -300,7 +315,8 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
     "hg.page.gz": await Deno.realPath(options.page),
     ".bootcde": await Deno.realPath(options.bundle),
   };
-  if (options.hooks) {
+  const exact = options.exact === true;
+  if (options.hooks && !exact) {
     await Deno.writeTextFile(dir + "/hooks.js", HOOKS);
     files[".boot0"] = dir + "/hooks.js";
   }
@@ -320,16 +336,19 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
 
   const problems: string[] = [];
   const peaks: Record<string, number> = {};
-  const device = new Interpreter(options.espruino, dir, options.variables);
-  // The hooks' highest reading since the last one (none without hooks).
+  const device = new Interpreter(options.espruino, dir, options.variables, exact);
+  // The highest reading since the last one (none without hooks).
   const peak = async (label: string) => {
-    if (options.hooks) peaks[label] = await device.peak();
+    if (options.hooks || exact) peaks[label] = await device.peak();
   };
   try {
     await device.ask("echo", "echo(0)");
     for (let i = 0; i < 100 && !topics().has(base + "/availability"); i++) await sleep(100);
     await sleep(12000); // discovery and the first states go out
     const memory = JSON.parse(await device.ask("memory", "JSON.stringify(process.memory())"));
+    if (exact && typeof memory.peak !== "number") {
+      throw new Error("--exact needs a measuring build that counts peaks (ESPR_PEAK)");
+    }
     const idleNow = async (): Promise<number> => {
       let lowest = Infinity;
       for (let i = 0; i < 3; i++) {
@@ -340,7 +359,7 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
     };
     const idle = await idleNow();
     await peak("boot");
-    if (options.hooks && options.dense) {
+    if (options.hooks && options.dense && !exact) {
       const maker = lazyMakerName(await Deno.readTextFile(options.bundle));
       if (maker === null) throw new Error("--dense: the bundle has no lazy-binding maker");
       await device.ask("dense", `__dense(${JSON.stringify(maker)})`);
@@ -387,7 +406,7 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
     const said = seen.filter((message) => message.topic === base + "/states/power").pop();
     if (said?.payload !== wanted) problems.push(`MQTT power ${wanted}: not on states/power`);
     const idleAfter = await idleNow();
-    const probes = options.hooks
+    const probes = options.hooks && !exact
       ? JSON.parse(await device.ask("probes", "JSON.stringify(__pl)")) as Record<string, number>
       : {};
     const flags = await device.ask("flags", "E.getErrorFlags().join()");
@@ -475,6 +494,7 @@ if (import.meta.main) {
       "no-web": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       dense: { type: "boolean", default: false },
+      exact: { type: "boolean", default: false },
       "build-crypto": { type: "boolean", default: false },
     },
   });
@@ -497,6 +517,7 @@ if (import.meta.main) {
     deviceLog: values["device-log"],
     web: !values["no-web"],
     dense: values.dense,
+    exact: values.exact,
     buildCrypto: values["build-crypto"],
   };
   const show = (report: MemoryReport): void => {

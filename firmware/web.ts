@@ -301,14 +301,6 @@ const serveDevice = (
   path: string,
   rest: string,
 ): void => {
-  const request: WebRequest = {
-    method: method,
-    path: path,
-    headers: headers,
-    body: "",
-    bodyProblem: null,
-    client: CHIP_CLIENT,
-  };
   if (rest === "" && method === "GET") {
     discardBody(req);
     if (!streamPage(web.g, web.storage, headers, res)) {
@@ -319,6 +311,14 @@ const serveDevice = (
     }
     return;
   }
+  const request: WebRequest = {
+    method: method,
+    path: path,
+    headers: headers,
+    body: "",
+    bodyProblem: null,
+    client: CHIP_CLIENT,
+  };
   if (rest === "api/update" && method === "POST") {
     // Login and CSRF are checked before a byte of the upload is taken.
     const outcome = runApi(web, request, rest);

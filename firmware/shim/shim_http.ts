@@ -109,6 +109,15 @@ export class ShimResponse extends ShimEmitter {
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers ?? {})) out[name] = String(value);
     this.#node.writeHead(status, out);
+    // Espruino queues the head as it queues a body, and says `drain` once it is sent.
+    this.#node.flushHeaders();
+    this.#unsent++;
+    setTimeout(() => this.#sent(), 0);
+  }
+
+  #sent(): void {
+    this.#unsent--;
+    if (this.#unsent === 0 && !this.#node.writableEnded) this.#invoke(() => this.emit("drain"));
   }
 
   /**
@@ -131,10 +140,7 @@ export class ShimResponse extends ShimEmitter {
     if (!this.#node.headersSent) this.writeHead(200);
     if (data === undefined || data === null || this.#node.writableEnded) return true;
     this.#unsent++;
-    this.#node.write(Buffer.from(toBytes(data)), () => {
-      this.#unsent--;
-      if (this.#unsent === 0 && !this.#node.writableEnded) this.#invoke(() => this.emit("drain"));
-    });
+    this.#node.write(Buffer.from(toBytes(data)), () => this.#sent());
     return true;
   }
 

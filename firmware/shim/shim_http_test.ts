@@ -8,13 +8,13 @@ const SERVER = `
   require("http").createServer(function (req, res) {
     if (req.url === "/boom") throw new Error("handler bug");
     if (req.url === "/stream") {
-      // Espruino's way to send more than fits in RAM: the next chunk on each drain.
+      // Espruino's way to send more than fits in RAM: the next chunk on each drain, the
+      // first once the head is sent.
       var left = 50;
       res.writeHead(200, {});
       res.on("drain", function () {
-        if (--left > 0) res.write("0123456789"); else res.end();
+        if (left-- > 0) res.write("0123456789"); else res.end();
       });
-      res.write("0123456789");
       return;
     }
     var body = "";
