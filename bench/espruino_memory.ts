@@ -399,12 +399,16 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
     }
     // The device still obeys MQTT: switched (the page switched it on), it says so.
     const wanted = options.web === false ? "ON" : "OFF";
+    const before = seen.length;
     observer.publish(base + "/commands/power", wanted);
-    await sleep(3000);
+    // The last word on it (a fan may be on already, purging after its start); a slow
+    // measuring build (--exact) may take some seconds.
+    const said = () =>
+      seen.slice(before).filter((message) => message.topic === base + "/states/power").pop();
+    for (let i = 0; i < 30 && said()?.payload !== wanted; i++) await sleep(500);
+    await sleep(1000);
     await peak("MQTT command");
-    // The last word on it (a fan may be on already, purging after its start).
-    const said = seen.filter((message) => message.topic === base + "/states/power").pop();
-    if (said?.payload !== wanted) problems.push(`MQTT power ${wanted}: not on states/power`);
+    if (said()?.payload !== wanted) problems.push(`MQTT power ${wanted}: not on states/power`);
     const idleAfter = await idleNow();
     const probes = options.hooks && !exact
       ? JSON.parse(await device.ask("probes", "JSON.stringify(__pl)")) as Record<string, number>

@@ -91,7 +91,13 @@ const packStates = (effect: StatesEffect): string => {
   const prefix = effect.base + "/";
   let packed = "b" + prefix + "\u0000";
   forEachStatePublish(effect, (topic, payload) => {
-    packed += topic.slice(prefix.length) + "\u0000" + payload.length + ":" + payload;
+    // Piece by piece: Espruino appends `+=` in place, where a sum would first copy the
+    // payload (the state snapshot, some 60 variables on an ESP8266).
+    packed += topic.slice(prefix.length);
+    packed += "\u0000";
+    packed += payload.length;
+    packed += ":";
+    packed += payload;
   });
   return packed;
 };

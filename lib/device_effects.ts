@@ -225,7 +225,9 @@ export function forEachStatePublish(
     if (mark === STATE_MARK.publish) publish(stateTopic(effect.base, param), payload);
     else if (mark === STATE_MARK.clear) publish(stateTopic(effect.base, param), "");
   });
-  publish(snapshotTopic(effect.base), snapshot + "}");
+  // Appended, not added: on Espruino `+=` extends the text in place, `+` copies it.
+  snapshot += "}";
+  publish(snapshotTopic(effect.base), snapshot);
 }
 
 /** One MQTT message an effect sends. */
