@@ -4,8 +4,8 @@
  * {@linkcode PAGE_FILE}; it goes out as is with `Content-Encoding: gzip` (every browser
  * takes it; the chip cannot decompress), {@linkcode PAGE_CHUNK_BYTES} at a time, the next
  * chunk read from flash only when the socket has sent the headers or the last chunk
- * (`drain`), so the page is never in RAM. An `ETag` (CRC32 of the file, computed natively) lets the browser's
- * revalidation get a 304 with no body.
+ * (`drain`), so the page is never in RAM. An `ETag` (CRC32 of the file, computed natively)
+ * lets the browser's revalidation get a 304 with no body.
  *
  * @module
  */
