@@ -46,6 +46,11 @@ const withUnit = (spec: SettingSpec, text: string): string =>
 const describeShape = (input: unknown): string =>
   input === null ? "null" : Array.isArray(input) ? "a list" : typeof input;
 
+// A setting's value by its MQTT name; its spec is let go at once (on an ESP8266 a parsed
+// spec is some 20 variables, and a check holds the changed setting's already).
+const valueByName = (kind: DeviceKind, settings: SettingsRecord, name: string): number =>
+  settings[(settingSpecByName(kind, name) as SettingSpec).field] as number;
+
 // "" when the rule holds; the wording depends on which side just changed.
 const ruleProblem = (
   kind: DeviceKind,
@@ -53,11 +58,11 @@ const ruleProblem = (
   settings: SettingsRecord,
   changedName: string,
 ): string => {
+  const lower = valueByName(kind, settings, rule.lower);
+  const upper = valueByName(kind, settings, rule.upper);
+  if (lower < upper) return "";
   const lowerSpec = settingSpecByName(kind, rule.lower) as SettingSpec;
   const upperSpec = settingSpecByName(kind, rule.upper) as SettingSpec;
-  const lower = settings[lowerSpec.field] as number;
-  const upper = settings[upperSpec.field] as number;
-  if (lower < upper) return "";
   const lowerText = formatSettingValue(lowerSpec, lower);
   const upperText = formatSettingValue(upperSpec, upper);
   if (changedName === rule.upper) {
