@@ -46,10 +46,10 @@ const withUnit = (spec: SettingSpec, text: string): string =>
 const describeShape = (input: unknown): string =>
   input === null ? "null" : Array.isArray(input) ? "a list" : typeof input;
 
-// A setting's value by its MQTT name; its spec is let go at once (on an ESP8266 a parsed
-// spec is some 20 variables, and a check holds the changed setting's already).
-const valueByName = (kind: DeviceKind, settings: SettingsRecord, name: string): number =>
-  settings[(settingSpecByName(kind, name) as SettingSpec).field] as number;
+// A rule's setting's field by its MQTT name; its spec is let go at once (on an ESP8266 a
+// parsed spec is some 20 variables, and a check holds the changed setting's already).
+const fieldByName = (kind: DeviceKind, name: string): SettingSpec["field"] =>
+  (settingSpecByName(kind, name) as SettingSpec).field;
 
 // "" when the rule holds; the wording depends on which side just changed.
 const ruleProblem = (
@@ -58,8 +58,8 @@ const ruleProblem = (
   settings: SettingsRecord,
   changedName: string,
 ): string => {
-  const lower = valueByName(kind, settings, rule.lower);
-  const upper = valueByName(kind, settings, rule.upper);
+  const lower = settings[fieldByName(kind, rule.lower)] as number;
+  const upper = settings[fieldByName(kind, rule.upper)] as number;
   if (lower < upper) return "";
   const lowerSpec = settingSpecByName(kind, rule.lower) as SettingSpec;
   const upperSpec = settingSpecByName(kind, rule.upper) as SettingSpec;
@@ -77,7 +77,7 @@ const ruleProblem = (
 const resetRule = (kind: DeviceKind, rule: SettingOrderRule, settings: SettingsRecord): void => {
   const defaults = defaultSettings(kind) as unknown as SettingsRecord;
   for (const name of [rule.lower, rule.upper]) {
-    const field = (settingSpecByName(kind, name) as SettingSpec).field;
+    const field = fieldByName(kind, name);
     settings[field] = defaults[field] as SettingValue;
   }
 };
