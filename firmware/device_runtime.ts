@@ -154,8 +154,8 @@ export type HardwareRuntime<S, X> = Omit<Runtime<S, X>, "busy">;
  *
  * @param driver The pure device's functions and the output driver.
  * @param ports MQTT, store, clock and timers.
- * @param booted The boot step: first state and effects (`null` is refused; the type only
- *   lets the runtime drop its reference).
+ * @param booted The boot step: first state and effects (`undefined` is refused; the type
+ *   only lets the runtime drop its reference).
  * @returns The running device.
  * @example
  * ```ts
@@ -183,14 +183,15 @@ export type HardwareRuntime<S, X> = Omit<Runtime<S, X>, "busy">;
 export function startRuntime<S extends { bootMs: number }, X>(
   driver: DeviceDriver<S, X>,
   ports: RuntimePorts,
-  booted: { state: S; effects: DeviceEffect[] } | null,
+  booted: { state: S; effects: DeviceEffect[] } | undefined,
 ): Runtime<S, X> {
-  if (booted === null) throw new Error("startRuntime: no boot step");
+  if (booted === undefined) throw new Error("startRuntime: no boot step");
   let state = booted.state;
-  let bootEffects: DeviceEffect[] | null = booted.effects;
+  let bootEffects: DeviceEffect[] | undefined = booted.effects;
   // Closures keep this whole scope: let the first state go, and keep each port alone
-  // rather than the object, whose long names cost the chip a variable more each.
-  booted = null;
+  // rather than the object, whose long names cost the chip a variable more each. What is
+  // let go becomes `undefined`, not `null`: on Espruino each `null` is a variable.
+  booted = undefined;
   const publish = ports.publish;
   const subscribe = ports.subscribe;
   const store = ports.store;
@@ -199,11 +200,11 @@ export function startRuntime<S extends { bootMs: number }, X>(
   const cancel = ports.clearTimeout;
   const repeat = ports.setInterval;
   const log = ports.log;
-  ports = null as unknown as RuntimePorts;
-  let timer: unknown = null;
-  let discovery: DiscoveryOptions | null = null;
+  ports = undefined as unknown as RuntimePorts;
+  let timer: unknown;
+  let discovery: DiscoveryOptions | undefined;
   let discoveryIndex = 0;
-  let discoveryTimer: unknown = null;
+  let discoveryTimer: unknown;
 
   // Publishes and subscriptions wait for a task of their own, in order: the MQTT code
   // they load is then not in memory together with the device (or discovery) code that
@@ -213,21 +214,21 @@ export function startRuntime<S extends { bootMs: number }, X>(
   const outbox: string[] = [];
   // Where the next message of the batch first in the outbox starts (0: at its start).
   let batchAt = 0;
-  let pumpTimer: unknown = null;
+  let pumpTimer: unknown;
   // A message was written and MQTT has not said it went yet (the `sent` event).
   let writing = false;
   // The states the last step left to publish (see the `statesDue` effect).
-  let statesDue: StatesDueEffect | null = null;
+  let statesDue: StatesDueEffect | undefined;
   // The discovery message built last, for the pump, and the options it belongs to.
-  let discoveryOut: { topic: string; payload: string } | null = null;
-  let discoveryOf: DiscoveryOptions | null = null;
+  let discoveryOut: { topic: string; payload: string } | undefined;
+  let discoveryOf: DiscoveryOptions | undefined;
   const pump = (): void => {
-    pumpTimer = null;
+    pumpTimer = undefined;
     // The states a step left go out first, encoded in this task: the step is over, and the
     // MQTT code that sends them runs in the next one.
-    if (statesDue !== null) {
+    if (statesDue !== undefined) {
       dispatch(STATES_DUE);
-      if (pumpTimer === null && outbox.length > 0) pumpTimer = later(pump, 0);
+      if (pumpTimer === undefined && outbox.length > 0) pumpTimer = later(pump, 0);
       return;
     }
     if (writing) return;
@@ -235,12 +236,12 @@ export function startRuntime<S extends { bootMs: number }, X>(
     const message = discoveryOut;
     const owner = discoveryOf;
     // Neither stays once sent: the options would outlive the discovery they belong to.
-    discoveryOut = null;
-    discoveryOf = null;
-    if (message !== null) {
+    discoveryOut = undefined;
+    discoveryOf = undefined;
+    if (message !== undefined) {
       writing = publish(message.topic, message.payload, true);
       // Disconnected: stop; the next session's `discovery` effect starts over.
-      if (!writing && discovery === owner) discovery = null;
+      if (!writing && discovery === owner) discovery = undefined;
       if (!writing && outbox.length > 0) pumpTimer = later(pump, 0);
       return;
     }
@@ -255,26 +256,26 @@ export function startRuntime<S extends { bootMs: number }, X>(
     }
   };
   const publishDiscovery = (): void => {
-    discoveryTimer = null;
-    if (discovery === null) return;
+    discoveryTimer = undefined;
+    if (discovery === undefined) return;
     // The last one still waits for the pump (MQTT is slow to send): it keeps its place.
-    if (discoveryOut !== null) {
+    if (discoveryOut !== undefined) {
       discoveryTimer = later(publishDiscovery, DISCOVERY_GAP_MS);
       return;
     }
     if (discoveryIndex >= discoveryMessageCount(discovery.kind)) {
-      discovery = null;
+      discovery = undefined;
       return;
     }
     const message = discoveryMessageAt(discovery, discoveryIndex++);
     if (!message.ok) {
       log("discovery: " + message.error);
-      discovery = null;
+      discovery = undefined;
       return;
     }
     discoveryOut = message.value;
     discoveryOf = discovery;
-    if (pumpTimer === null) pumpTimer = later(pump, 0);
+    if (pumpTimer === undefined) pumpTimer = later(pump, 0);
     discoveryTimer = later(publishDiscovery, DISCOVERY_GAP_MS);
   };
   // `null` carries out the boot's effects, nothing (the device timer) flushes the store and
@@ -284,24 +285,24 @@ export function startRuntime<S extends { bootMs: number }, X>(
     // A lost connection says nothing more of what it was sending.
     if (type === "sent" || type === "disconnected") writing = false;
     if (type === "sent") {
-      if (pumpTimer === null) pumpTimer = later(pump, 0);
+      if (pumpTimer === undefined) pumpTimer = later(pump, 0);
       return [];
     }
     // Whatever comes next sees the states of the step before it published, as the device
     // would publish them without the deferral.
-    if (statesDue !== null && event !== STATES_DUE) dispatch(STATES_DUE);
+    if (statesDue !== undefined && event !== STATES_DUE) dispatch(STATES_DUE);
     let effects = bootEffects as DeviceEffect[];
     // Let the boot's effects go once carried out.
-    bootEffects = null;
+    bootEffects = undefined;
     if (event === undefined) {
-      timer = null;
+      timer = undefined;
       storeFlush(store);
       event = { type: "tick", nowMs: nowMs() };
     }
     if (event === STATES_DUE) {
-      if (statesDue === null) return [];
+      if (statesDue === undefined) return [];
       event = statesDue;
-      statesDue = null;
+      statesDue = undefined;
     }
     if (event !== null) {
       const step = driver.step(state, event, true);
@@ -317,21 +318,21 @@ export function startRuntime<S extends { bootMs: number }, X>(
             ? packStates(effect)
             : "s" + effect.filter,
         );
-        if (pumpTimer === null) pumpTimer = later(pump, 0);
+        if (pumpTimer === undefined) pumpTimer = later(pump, 0);
       } else if (effect.type === "statesDue") {
         // One at most: the states of a step before were published before this one ran.
         statesDue = effect;
-        if (pumpTimer === null) pumpTimer = later(pump, 0);
+        if (pumpTimer === undefined) pumpTimer = later(pump, 0);
       } else if (effect.type === "save") storeWrite(store, effect.key, effect.value);
       else if (effect.type === "discovery") {
         discovery = effect.options;
         discoveryIndex = 0;
-        if (discoveryTimer === null) {
+        if (discoveryTimer === undefined) {
           discoveryTimer = later(publishDiscovery, DISCOVERY_GAP_MS);
         }
       } else driver.output(effect);
     }
-    if (timer !== null) cancel(timer);
+    if (timer !== undefined) cancel(timer);
     let deadline = driver.deadlineMs(state);
     const flush = storeNextFlushMs(store);
     if (flush !== null && flush < deadline) deadline = flush;
@@ -344,7 +345,7 @@ export function startRuntime<S extends { bootMs: number }, X>(
   return {
     dispatch: dispatch,
     state: () => state,
-    busy: () => outbox.length > 0 || statesDue !== null,
+    busy: () => outbox.length > 0 || statesDue !== undefined,
     every: (periodMs, work) => {
       let lastMs = nowMs();
       repeat(() => {
@@ -355,8 +356,8 @@ export function startRuntime<S extends { bootMs: number }, X>(
           log("clock moved by " + Math.round(jumpMs / 1000) + " s");
           state = Object.assign({}, state, { bootMs: state.bootMs + jumpMs });
           // The device's deadlines moved: a tick now, which sets the timer again.
-          if (timer !== null) cancel(timer);
-          timer = null;
+          if (timer !== undefined) cancel(timer);
+          timer = undefined;
           dispatch();
         }
         work();

@@ -68,14 +68,17 @@ export function startFirmware<S extends { bootMs: number }, X>(
 ): void {
   const log = (text: string): void => g.print("[housegrid] " + text);
   const storage = g.require("Storage");
-  let parsed: Result<DeviceConfig> | null = parseDeviceConfig(storage.readJSON(CONFIG_FILE, true));
+  let parsed: Result<DeviceConfig> | undefined = parseDeviceConfig(
+    storage.readJSON(CONFIG_FILE, true),
+  );
   if (!parsed.ok || parsed.value.kind !== kind.kind) {
     log(CONFIG_FILE + ": " + (parsed.ok ? "kind is not " + kind.kind : parsed.error));
     return;
   }
   const config = parsed.value;
-  // The closures below keep this scope: let the wrapper go.
-  parsed = null;
+  // The closures below keep this scope: let the wrapper go (`undefined`, not `null`: on
+  // Espruino each `null` is a variable).
+  parsed = undefined;
   const nowMs = (): number => Math.floor(g.getTime() * 1000);
   const store = createStore(storage, nowMs, DEFAULT_STORE_LIMITS);
   let wifi: EspruinoWifi | null = null;
@@ -106,7 +109,7 @@ export function startFirmware<S extends { bootMs: number }, X>(
     draining = true;
     g.setTimeout(mqttEvent, 0);
   };
-  let made: Result<MqttNet> | null = createMqttNet(
+  let made: Result<MqttNet> | undefined = createMqttNet(
     sessionConfig(config),
     config.mqtt.host,
     config.mqtt.port,
@@ -127,7 +130,7 @@ export function startFirmware<S extends { bootMs: number }, X>(
   // The net's own functions, not closures around them: fewer functions stay resident.
   const mqtt = made.ok ? made.value : null;
   if (!made.ok) log("mqtt: " + made.error);
-  made = null;
+  made = undefined;
   runtime = startRuntime(driver, {
     publish: mqtt === null ? () => false : mqtt.publish,
     subscribe: mqtt === null ? () => {} : mqtt.subscribe,
@@ -164,7 +167,7 @@ export function startFirmware<S extends { bootMs: number }, X>(
       ),
       wifi: wifi,
       wifiStatus: { state: wifi === null ? "up" : "connecting", lastError: "" },
-      auth: null,
+      auth: undefined,
       seed: "",
       updating: false,
       log: log,
@@ -241,7 +244,7 @@ export function startFirmware<S extends { bootMs: number }, X>(
   delete (runtime as Partial<Runtime<S, X>>).every;
   delete (hardwareRuntime as Partial<HardwareRuntime<S, X>>).every;
   // The closures above keep this scope: let the boot and hardware functions go.
-  kind = null as unknown as FirmwareKind<S, X>;
+  kind = undefined as unknown as FirmwareKind<S, X>;
   g.setTimeout(() => {
     log(config.kind + " " + config.id + " up, " + g.process.memory().usage + " variables used");
   }, 0);

@@ -148,36 +148,37 @@ export function createMqttNet(
   platform: MqttNetPlatform,
   handlers: MqttNetHandlers,
 ): Result<MqttNet> {
-  let created: Result<MqttSession> | null = createSession(config);
+  let created: Result<MqttSession> | undefined = createSession(config);
   if (!created.ok) return err(created.error);
   let session = created.value;
   // The closures below keep this scope: let the first session go, and keep each port alone
-  // rather than the object, whose long names cost the chip a variable more each.
-  created = null;
+  // rather than the object, whose long names cost the chip a variable more each. What is
+  // let go becomes `undefined`, not `null`: on Espruino each `null` is a variable.
+  created = undefined;
   const net = platform.net;
   const toText = platform.toText;
   const toBytes = platform.toBytes;
   const nowMs = platform.nowMs;
   const later = platform.setTimeout;
   const cancel = platform.clearTimeout;
-  platform = null as unknown as MqttNetPlatform;
-  let socket: EspruinoSocket | null = null;
-  let timer: unknown = null;
+  platform = undefined as unknown as MqttNetPlatform;
+  let socket: EspruinoSocket | undefined;
+  let timer: unknown;
   const queue: MqttSessionEvent[] = [];
   let running = false;
 
   const carryOut = (effect: MqttSessionEffect): void => {
     if (effect.type === "send" || effect.type === "sendText") {
-      if (socket !== null) {
+      if (socket !== undefined) {
         socket.write(effect.type === "send" ? toText(effect.bytes) : effect.text);
       }
     } else if (effect.type === "open" || effect.type === "close") {
       // Inline, not helper functions: each resident function costs memory. The socket's
       // listeners keep this scope, so `closing` must not keep the old socket.
       let closing = socket;
-      socket = null;
-      if (closing !== null) closing.end();
-      closing = null;
+      socket = undefined;
+      if (closing !== undefined) closing.end();
+      closing = undefined;
       if (effect.type === "close") return;
       try {
         // One listener for the connection and each `drain` (Espruino passes the socket to
@@ -194,7 +195,7 @@ export function createMqttNet(
           else if (typeof arg === "string") {
             step({ type: "bytes", bytes: toBytes(arg), nowMs: nowMs() });
           } else {
-            socket = null;
+            socket = undefined;
             step({ type: "closed", nowMs: nowMs() });
           }
         };
@@ -226,7 +227,7 @@ export function createMqttNet(
   // Nothing (the timer) is a `tick`.
   const step = (event?: MqttSessionEvent): void => {
     if (event === undefined) {
-      timer = null;
+      timer = undefined;
       event = { type: "tick", nowMs: nowMs() };
     }
     queue.push(event);
@@ -242,8 +243,8 @@ export function createMqttNet(
       running = false;
     }
     // The next tick, set here rather than in a function of its own (one function fewer).
-    if (timer !== null) cancel(timer);
-    timer = null;
+    if (timer !== undefined) cancel(timer);
+    timer = undefined;
     const deadline = nextSessionDeadlineMs(session);
     if (deadline === null) return;
     // `step` itself is the timer's function: no closure (which would also keep this scope,

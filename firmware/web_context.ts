@@ -90,8 +90,8 @@ export interface ChipWeb {
   wifi: EspruinoWifi | null;
   /** The Wi-Fi's status, updated by the firmware. */
   wifiStatus: WebWifiStatus;
-  /** Sessions and login limits; `null` until the first request needs them. */
-  auth: WebAuthState | null;
+  /** Sessions and login limits; `undefined` until the first request needs them. */
+  auth: WebAuthState | undefined;
   /** The random generator's running seed. */
   seed: string;
   /** Whether a firmware upload is being received. */

@@ -225,7 +225,7 @@ export const plugWeb = (options: { crypto?: EspruinoCrypto | null; password?: st
     history: createChipHistory(["power"], 60, 10000, 4),
     wifi: null,
     wifiStatus: { state: "up", lastError: "" },
-    auth: null,
+    auth: undefined,
     seed: "",
     updating: false,
     log: (text) => logs.push(text),

@@ -116,10 +116,11 @@ export function startWifi(
   }
   let isUp = false;
   let apOpen = false;
-  let failTimer: unknown = null;
-  let refreshTimer: unknown = null;
+  // No timer is `undefined`, not `null`: on Espruino each `null` is a variable.
+  let failTimer: unknown;
+  let refreshTimer: unknown;
   const openAccessPoint = (): void => {
-    failTimer = null;
+    failTimer = undefined;
     if (apOpen || isUp) return;
     apOpen = true;
     const settings = options.apPassword === ""
@@ -131,10 +132,12 @@ export function startWifi(
     handlers.accessPoint(options.apName);
   };
   const armFailTimer = (): void => {
-    if (failTimer === null) failTimer = timers.setTimeout(openAccessPoint, options.failAfterMs);
+    if (failTimer === undefined) {
+      failTimer = timers.setTimeout(openAccessPoint, options.failAfterMs);
+    }
   };
   const refresh = (): void => {
-    refreshTimer = null;
+    refreshTimer = undefined;
     const network = networkInfo(wifi);
     // Joined but no DHCP lease yet: look again shortly.
     if (network.ip === "0.0.0.0") {
@@ -143,8 +146,8 @@ export function startWifi(
     }
     if (!isUp) {
       isUp = true;
-      if (failTimer !== null) timers.clearTimeout(failTimer);
-      failTimer = null;
+      if (failTimer !== undefined) timers.clearTimeout(failTimer);
+      failTimer = undefined;
       if (apOpen) wifi.stopAP();
       apOpen = false;
       if (options.ntp !== "") wifi.setSNTP(options.ntp, 0);
@@ -153,13 +156,13 @@ export function startWifi(
     refreshTimer = timers.setTimeout(refresh, options.refreshMs);
   };
   const joined = (): void => {
-    if (refreshTimer !== null) timers.clearTimeout(refreshTimer);
+    if (refreshTimer !== undefined) timers.clearTimeout(refreshTimer);
     refresh();
   };
   wifi.on("connected", joined);
   wifi.on("disconnected", () => {
-    if (refreshTimer !== null) timers.clearTimeout(refreshTimer);
-    refreshTimer = null;
+    if (refreshTimer !== undefined) timers.clearTimeout(refreshTimer);
+    refreshTimer = undefined;
     if (isUp) handlers.down();
     isUp = false;
     armFailTimer();
