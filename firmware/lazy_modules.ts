@@ -270,6 +270,11 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     return text.replace(/^((?:async\s+)?function\s*\*?|class)\s+[\w$]+/, "$1 ");
   };
 
+  // Espruino (whose root holds the hidden object "\xFF") keeps every built-in class code
+  // asked for in its root scope, 6 to 9 variables each: the next use makes it again. Written
+  // out where it runs rather than called: a function of its own would stay in RAM.
+  const dropClasses = 'if (typeof global == "object" && "\\xFF" in global) {' +
+    BUILT_IN_CLASSES.map((name) => " delete global." + name + ";").join("") + " }";
   const out: string[] = ["(() => {"];
   if (indexOf.size > 0) {
     out.push("  var __evictPending = false;");
@@ -279,11 +284,7 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     out.push("    __evictPending = false;");
     out.push("    __c = [];");
     out.push("    __made = 0;");
-    // Espruino (whose root holds the hidden object "\xFF") keeps every built-in class code
-    // asked for in its root scope, 6 to 9 variables each: the next use makes it again.
-    out.push('    if (typeof global == "object" && "\\xFF" in global) {');
-    for (const name of BUILT_IN_CLASSES) out.push("      delete global." + name + ";");
-    out.push("    }");
+    out.push("    " + dropClasses);
     out.push("  }");
     out.push("  function __g(n) {");
     out.push("    var m = __c[n];");
@@ -295,6 +296,9 @@ export function lazyModules(code: string, isLazy: (path: string) => boolean): st
     out.push("      if (++__made > " + MADE_PER_TASK + ") {");
     out.push("        __made = 0;");
     out.push("        __c = [];");
+    // The classes a long task asked for so far go too (5 or 6 of them at a settings
+    // change, some 45 variables).
+    out.push("        " + dropClasses);
     out.push("      }");
     // Made first, stored after: in `__c[n] = __make(n)` Espruino 2v29 holds the slot of
     // the array `__c` was before the make, which a nested make may drop (above); its
