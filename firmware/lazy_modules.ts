@@ -59,10 +59,11 @@ export const NO_BINDING = "housegrid: no lazy binding ";
 export const MADE_PER_TASK = 8;
 
 /**
- * Built-in classes the bundle's tasks drop from Espruino's root scope when they end. Only
- * classes whose prototypes the bundle never changes and whose instances it never tests
- * with `instanceof` against a class made since (`Uint8Array` and the like still pass;
- * `Error` and `RegExp` would not: espruino_subset.ts refuses such tests).
+ * Built-in classes the bundle's tasks drop from Espruino's root scope when they end, and a
+ * long task with its bindings every {@linkcode MADE_PER_TASK} bindings. Only classes whose
+ * prototypes the bundle never changes and whose instances it never tests with `instanceof`
+ * against a class made since (`Uint8Array` and the like still pass; `Error` and `RegExp`
+ * would not: espruino_subset.ts refuses such tests).
  */
 const BUILT_IN_CLASSES: readonly string[] = [
   "Object",
