@@ -337,7 +337,7 @@ export async function measureBundle(options: MeasureOptions): Promise<MemoryRepo
   const problems: string[] = [];
   const peaks: Record<string, number> = {};
   const device = new Interpreter(options.espruino, dir, options.variables, exact);
-  // The highest reading since the last one (none without hooks).
+  // The highest reading (or exact peak) since the last one; none without hooks or --exact.
   const peak = async (label: string) => {
     if (options.hooks || exact) peaks[label] = await device.peak();
   };
